@@ -1,0 +1,338 @@
+package dev.lodestar.simulator;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The simulated inference engine of one server: continuous batching over a paged KV cache.
+ *
+ * <p>Requests enter an FCFS waiting queue. The scheduler admits from its head while fewer than
+ * {@code max-num-seqs} requests run: a request whose KV blocks cannot be had stops admission (head of
+ * line, as in vLLM); a request whose LoRA adapter has no slot or is still loading is skipped and
+ * waits. Once admitted, a request's own timeline runs on the caller's (virtual) thread: prefill per
+ * {@link LatencyModel}, then one token per inter-token latency, scaled by the load at each step.
+ * Deadlines are absolute, so scheduling jitter does not accumulate into the measured latencies.
+ */
+final class Engine {
+    private final LatencyModel latency;
+    private final KvCache kv;
+    private final LoraSlots lora;
+    private final int maxNumSeqs;
+    private final int maxWaitingQueueLength;
+    private final ScheduledExecutorService timers;
+    private final EngineMetrics metrics;
+    private final long randomSeed;
+    private final AtomicLong sequenceCounter = new AtomicLong();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    private final Map<String, Integer> runningPerAdapter = new HashMap<>();
+    private final Map<String, Integer> waitingPerAdapter = new HashMap<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private long scheduledWakeup = Long.MAX_VALUE;
+
+    Engine(SimulatorConfig config, ScheduledExecutorService timers, EngineMetrics metrics) {
+        this.latency = new LatencyModel(config);
+        this.kv = new KvCache(config.kvCacheSize(), config.blockSize(), config.enablePrefixCaching());
+        this.lora = new LoraSlots(config.maxLoras(), config.loraLoadTime().toNanos());
+        this.maxNumSeqs = config.maxNumSeqs();
+        this.maxWaitingQueueLength = config.maxWaitingQueueLength();
+        this.timers = timers;
+        this.metrics = metrics;
+        this.randomSeed = config.seed();
+        metrics.bind(this);
+    }
+
+    LatencyModel latency() {
+        return latency;
+    }
+
+    /**
+     * Puts a request in the waiting queue. The caller must then {@link #run} it, which also cleans up
+     * when anything fails.
+     *
+     * @throws EngineOverloadedException when the waiting queue is full
+     */
+    Sequence submit(SequenceSpec spec) throws EngineOverloadedException {
+        Sequence sequence = new Sequence(spec, System.nanoTime(),
+                new SplittableRandom(randomSeed ^ sequenceCounter.incrementAndGet() * 0x9e3779b97f4a7c15L));
+        enqueue(sequence);
+        return sequence;
+    }
+
+    /**
+     * Runs a submitted request to completion on the calling thread: waits for admission, sleeps through
+     * prefill and decode, and hands every token to {@code sink} as it is produced.
+     *
+     * @throws IOException when the sink fails (the client went away); the request is aborted
+     * @throws InterruptedException when the calling thread is interrupted; the request is aborted
+     */
+    Outcome run(Sequence sequence, TokenSink sink) throws IOException, InterruptedException {
+        SequenceSpec spec = sequence.spec;
+        boolean finished = false;
+        try {
+            sequence.admitted.await();
+            long prefillNanos = latency.prefillNanos(spec.promptTokens().length, sequence.cachedTokens,
+                    sequence.runningAtAdmission, sequence.random);
+            long deadline = sequence.admittedAt + prefillNanos;
+            sleepUntil(deadline);
+            onPrefillDone(sequence);
+            long firstTokenAt = System.nanoTime();
+            metrics.firstToken(sequence, firstTokenAt - sequence.arrivedAt);
+            sink.onToken(0);
+            long previousTokenAt = firstTokenAt;
+            for (int index = 1; index < spec.outputTokens().length; index++) {
+                long step = latency.interTokenNanos(running.get(), sequence.random);
+                // Absolute schedule, but never more than one step of catch-up after a stall.
+                deadline = Math.max(deadline + step, System.nanoTime() - step);
+                sleepUntil(deadline);
+                long now = System.nanoTime();
+                metrics.token(now - previousTokenAt);
+                previousTokenAt = now;
+                sink.onToken(index);
+            }
+            finish(sequence, spec.finishReason());
+            finished = true;
+            return new Outcome(sequence.cachedTokens, firstTokenAt - sequence.arrivedAt);
+        } finally {
+            if (!finished) {
+                abort(sequence);
+            }
+        }
+    }
+
+    /** {@link #submit} then {@link #run}. */
+    Outcome generate(SequenceSpec spec, TokenSink sink)
+            throws EngineOverloadedException, IOException, InterruptedException {
+        return run(submit(spec), sink);
+    }
+
+    /** Mean time to first token the latency model predicts for a request admitted now (no queueing). */
+    long predictedPrefillNanos(SequenceSpec spec) {
+        lock.lock();
+        try {
+            int cached = kv.cachedPrefixTokens(spec.kvSeed(), spec.promptTokens());
+            return latency.meanPrefillNanos(spec.promptTokens().length, cached, running.get() + 1);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int runningRequests() {
+        return running.get();
+    }
+
+    int waitingRequests() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    State state() {
+        lock.lock();
+        try {
+            return new State(running.get(), waiting.size(), kv.usedBlocks(), kv.numBlocks(), kv.blockSize(),
+                    kv.cachedBlocks(), kv.evictions(), new TreeSet<>(runningPerAdapter.keySet()),
+                    new TreeSet<>(waitingPerAdapter.keySet()), lora.maxLoras(), lora.loaded(System.nanoTime()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void enqueue(Sequence sequence) throws EngineOverloadedException {
+        lock.lock();
+        try {
+            if (waiting.size() >= maxWaitingQueueLength) {
+                throw new EngineOverloadedException(
+                        "the waiting queue is full (max-waiting-queue-length=" + maxWaitingQueueLength + ")");
+            }
+            waiting.addLast(sequence);
+            sequence.adapter().ifPresent(adapter -> increment(waitingPerAdapter, adapter));
+            loraInfoChanged(sequence);
+            schedule();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void onPrefillDone(Sequence sequence) {
+        lock.lock();
+        try {
+            kv.commit(sequence.allocation, sequence.spec.promptTokens(), sequence.spec.promptTokens().length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void finish(Sequence sequence, FinishReason reason) {
+        lock.lock();
+        try {
+            int[] allTokens = sequence.spec.allTokens();
+            kv.commit(sequence.allocation, allTokens, allTokens.length);
+            release(sequence);
+        } finally {
+            lock.unlock();
+        }
+        metrics.finished(sequence, System.nanoTime() - sequence.arrivedAt, reason);
+    }
+
+    private void abort(Sequence sequence) {
+        lock.lock();
+        try {
+            if (sequence.allocation == null) {
+                if (waiting.remove(sequence)) {
+                    sequence.adapter().ifPresent(adapter -> decrement(waitingPerAdapter, adapter));
+                    loraInfoChanged(sequence);
+                }
+                return;
+            }
+            release(sequence);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release(Sequence sequence) {
+        kv.release(sequence.allocation);
+        running.decrementAndGet();
+        sequence.adapter().ifPresent(adapter -> decrement(runningPerAdapter, adapter));
+        loraInfoChanged(sequence);
+        schedule();
+    }
+
+    /** Admits waiting requests while there is room. Called under the lock. */
+    private void schedule() {
+        long now = System.nanoTime();
+        long wakeup = Long.MAX_VALUE;
+        Iterator<Sequence> candidates = waiting.iterator();
+        while (candidates.hasNext() && running.get() < maxNumSeqs) {
+            Sequence sequence = candidates.next();
+            Optional<String> adapter = sequence.adapter();
+            if (adapter.isPresent()) {
+                LoraSlots.Readiness readiness = lora.acquire(adapter.get(), now, runningPerAdapter);
+                if (!readiness.ready()) {
+                    wakeup = Math.min(wakeup, readiness.readyAt());
+                    continue;
+                }
+            }
+            SequenceSpec spec = sequence.spec;
+            Optional<KvCache.Allocation> allocation =
+                    kv.allocate(spec.kvSeed(), spec.promptTokens(), spec.totalTokens());
+            if (allocation.isEmpty()) {
+                break;
+            }
+            candidates.remove();
+            sequence.allocation = allocation.get();
+            sequence.cachedTokens = allocation.get().hitBlocks() * kv.blockSize();
+            sequence.admittedAt = now;
+            sequence.runningAtAdmission = running.incrementAndGet();
+            adapter.ifPresent(name -> {
+                decrement(waitingPerAdapter, name);
+                increment(runningPerAdapter, name);
+            });
+            loraInfoChanged(sequence);
+            metrics.admitted(sequence, now - sequence.arrivedAt);
+            sequence.admitted.countDown();
+        }
+        if (wakeup != Long.MAX_VALUE && wakeup < scheduledWakeup) {
+            scheduledWakeup = wakeup;
+            timers.schedule(this::wakeUp, Math.max(0, wakeup - now), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void wakeUp() {
+        lock.lock();
+        try {
+            scheduledWakeup = Long.MAX_VALUE;
+            schedule();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loraInfoChanged(Sequence sequence) {
+        if (sequence.adapter().isPresent()) {
+            metrics.loraState(new TreeSet<>(runningPerAdapter.keySet()), new TreeSet<>(waitingPerAdapter.keySet()));
+        }
+    }
+
+    private static void sleepUntil(long deadline) throws InterruptedException {
+        long remaining;
+        while ((remaining = deadline - System.nanoTime()) > 0) {
+            TimeUnit.NANOSECONDS.sleep(remaining);
+        }
+    }
+
+    private static void increment(Map<String, Integer> counts, String key) {
+        counts.merge(key, 1, Integer::sum);
+    }
+
+    private static void decrement(Map<String, Integer> counts, String key) {
+        counts.computeIfPresent(key, (k, count) -> count == 1 ? null : count - 1);
+    }
+
+    /** Receives each generated token, in order, at the moment the engine produces it. */
+    @FunctionalInterface
+    interface TokenSink {
+        void onToken(int index) throws IOException;
+    }
+
+    /** What the engine reports about a finished request. */
+    record Outcome(int cachedTokens, long timeToFirstTokenNanos) {
+    }
+
+    /** A point-in-time view of the engine, for metrics and tests. */
+    record State(int running, int waiting, int usedBlocks, int totalBlocks, int blockSize, int cachedBlocks,
+                 long evictions, Set<String> runningAdapters, Set<String> waitingAdapters, int maxLoras,
+                 Set<String> loadedAdapters) {
+        double kvCacheUsage() {
+            return (double) usedBlocks / totalBlocks;
+        }
+    }
+
+    /** One request inside the engine. */
+    static final class Sequence {
+        private final SequenceSpec spec;
+        private final long arrivedAt;
+        private final SplittableRandom random;
+        private final CountDownLatch admitted = new CountDownLatch(1);
+        private KvCache.Allocation allocation;
+        private volatile int cachedTokens;
+        private volatile long admittedAt;
+        private volatile int runningAtAdmission;
+
+        private Sequence(SequenceSpec spec, long arrivedAt, SplittableRandom random) {
+            this.spec = spec;
+            this.arrivedAt = arrivedAt;
+            this.random = random;
+        }
+
+        SequenceSpec spec() {
+            return spec;
+        }
+
+        int cachedTokens() {
+            return cachedTokens;
+        }
+
+        Optional<String> adapter() {
+            return spec.loraAdapter();
+        }
+    }
+}

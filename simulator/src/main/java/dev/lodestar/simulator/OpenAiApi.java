@@ -1,0 +1,409 @@
+package dev.lodestar.simulator;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+
+/**
+ * The HTTP face of one simulated server: vLLM's OpenAI-compatible API, health, and metrics.
+ */
+final class OpenAiApi {
+    static final HeaderName INFERENCE_POD = HeaderNames.create("x-inference-pod");
+    static final HeaderName INFERENCE_PORT = HeaderNames.create("x-inference-port");
+    static final HeaderName INFERENCE_NAMESPACE = HeaderNames.create("x-inference-namespace");
+    static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
+    static final HeaderName RETURN_ERROR = HeaderNames.create("X-Return-Error");
+
+    private static final Logger LOGGER = Logger.getLogger(OpenAiApi.class.getName());
+    private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SSE_DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final List<String> API_PATHS = List.of("/v1/completions", "/v1/chat/completions", "/v1/models",
+            "/health", "/health/ready", "/metrics");
+
+    private final SimulatorConfig config;
+    private final Engine engine;
+    private final EngineMetrics metrics;
+    private final Tokenizer tokenizer = Tokenizer.create();
+    private final TextGenerator textGenerator;
+    private final ObjectMapper json = new ObjectMapper();
+    private final JsonFactory jsonFactory = json.getFactory();
+    private final Map<String, SimulatorConfig.LoraModule> loraModules;
+    private final Random failureRandom;
+    private final long createdSeconds = System.currentTimeMillis() / 1000;
+    private volatile int boundPort;
+
+    OpenAiApi(SimulatorConfig config, Engine engine, EngineMetrics metrics) {
+        this.config = config;
+        this.engine = engine;
+        this.metrics = metrics;
+        this.textGenerator = new TextGenerator(config.mode(), config.seed(), tokenizer);
+        this.loraModules = config.loraModules().stream()
+                .collect(Collectors.toUnmodifiableMap(SimulatorConfig.LoraModule::name, Function.identity()));
+        this.failureRandom = new Random(config.seed());
+        this.boundPort = config.port();
+    }
+
+    void boundPort(int port) {
+        this.boundPort = port;
+    }
+
+    void routing(HttpRouting.Builder routing) {
+        routing.post("/v1/completions", (req, res) -> completion(CompletionRequest.Kind.COMPLETION, req, res))
+                .post("/v1/chat/completions", (req, res) -> completion(CompletionRequest.Kind.CHAT, req, res))
+                .get("/v1/models", this::models)
+                .get("/health", (req, res) -> emptyJson(res))
+                .get("/health/ready", (req, res) -> emptyJson(res))
+                .get("/metrics", this::metrics)
+                .any(this::notFound);
+    }
+
+    private void completion(CompletionRequest.Kind kind, ServerRequest req, ServerResponse res) {
+        identify(req, res);
+        CompletionRequest request;
+        Resolved resolved;
+        try {
+            byte[] body = req.content().inputStream().readAllBytes();
+            request = CompletionRequest.parse(kind, body, json);
+            forcedError(req).ifPresent(error -> {
+                throw error;
+            });
+            injectedFailure().ifPresent(error -> {
+                throw error;
+            });
+            resolved = resolve(request, req);
+        } catch (ApiError error) {
+            sendError(res, error);
+            return;
+        } catch (IOException e) {
+            sendError(res, ApiError.badRequest("Failed to read request body: " + e.getMessage()));
+            return;
+        }
+        Engine.Sequence sequence;
+        try {
+            sequence = engine.submit(resolved.spec());
+        } catch (EngineOverloadedException e) {
+            sendError(res, new ApiError(429, "Failed to enqueue request, " + e.getMessage(), null));
+            return;
+        }
+        try {
+            if (request.stream()) {
+                stream(request, resolved, sequence, res);
+            } else {
+                Engine.Outcome outcome = engine.run(sequence, index -> {
+                });
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.send(completeBody(request, resolved, outcome));
+            }
+        } catch (IOException e) {
+            LOGGER.log(Level.FINE, "client went away during " + resolved.id(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (UncheckedIOException e) {
+            LOGGER.log(Level.FINE, "client went away during " + resolved.id(), e);
+        }
+    }
+
+    private void stream(CompletionRequest request, Resolved resolved, Engine.Sequence sequence, ServerResponse res)
+            throws IOException, InterruptedException {
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        List<String> pieces = resolved.generated().pieces();
+        int last = pieces.size() - 1;
+        try (OutputStream out = res.outputStream()) {
+            Engine.Outcome outcome = engine.run(sequence, index -> {
+                if (index == 0 && request.kind() == CompletionRequest.Kind.CHAT) {
+                    event(out, chunk(request, resolved, null, true, null));
+                }
+                event(out, chunk(request, resolved, pieces.get(index), false,
+                        index == last ? resolved.generated().finishReason() : null));
+                out.flush();
+            });
+            if (request.includeUsage()) {
+                event(out, usageChunk(request, resolved, outcome));
+            }
+            out.write(SSE_DONE);
+            out.flush();
+        }
+    }
+
+    private Resolved resolve(CompletionRequest request, ServerRequest req) {
+        String requested = request.model().orElse(config.servedModelNames().get(0));
+        Optional<String> adapter;
+        if (config.servedModelNames().contains(requested)) {
+            adapter = Optional.empty();
+        } else if (loraModules.containsKey(requested)) {
+            adapter = Optional.of(requested);
+        } else {
+            throw ApiError.modelNotFound(requested);
+        }
+        int[] promptTokens = tokenizer.encode(request.prompt());
+        int maxModelLen = config.maxModelLen();
+        if (request.maxTokens().isPresent()) {
+            int maxTokens = request.maxTokens().get();
+            if (promptTokens.length + maxTokens > maxModelLen) {
+                throw ApiError.badRequest("This model's maximum context length is " + maxModelLen
+                        + " tokens. However, you requested " + (promptTokens.length + maxTokens) + " tokens ("
+                        + promptTokens.length + " in the messages, " + maxTokens
+                        + " in the completion). Please reduce the length of the messages or completion.");
+            }
+        } else if (promptTokens.length >= maxModelLen) {
+            throw ApiError.badRequest("This model's maximum context length is " + maxModelLen
+                    + " tokens. However, your request has " + promptTokens.length
+                    + " input tokens. Please reduce the length of the input messages.");
+        }
+        int limit = request.maxTokens().orElse(maxModelLen - promptTokens.length);
+        TextGenerator.Generated generated = textGenerator.generate(request.echoSource(), promptTokens, limit,
+                request.maxTokens().isPresent(), request.ignoreEos());
+        SequenceSpec spec = new SequenceSpec(promptTokens, tokenizer.ids(generated.pieces()), adapter,
+                KvCache.seed(config.model(), adapter.orElse(null)), generated.finishReason());
+        String baseId = req.headers().first(REQUEST_ID).orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
+        String id = (request.kind() == CompletionRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + baseId;
+        return new Resolved(id, requested, System.currentTimeMillis() / 1000, spec, generated);
+    }
+
+    private Optional<ApiError> forcedError(ServerRequest req) {
+        Optional<String> value = req.headers().first(RETURN_ERROR);
+        if (value.isEmpty()) {
+            return Optional.empty();
+        }
+        int status;
+        try {
+            status = Integer.parseInt(value.get().trim());
+        } catch (NumberFormatException e) {
+            return Optional.of(ApiError.badRequest(
+                    "Invalid X-Return-Error header value \"" + value.get() + "\": must be an integer"));
+        }
+        if (status < 400 || status > 599) {
+            return Optional.of(ApiError.badRequest(
+                    "Invalid X-Return-Error header value \"" + value.get() + "\": must be an error status (400-599)"));
+        }
+        return Optional.of(new ApiError(status,
+                "Simulated error triggered by X-Return-Error header (code " + status + ")", null));
+    }
+
+    private Optional<ApiError> injectedFailure() {
+        if (config.failureInjectionRate() == 0 || failureRandom.nextInt(100) >= config.failureInjectionRate()) {
+            return Optional.empty();
+        }
+        List<FailureType> types = config.failureTypes().isEmpty() ? List.of(FailureType.values()) : config.failureTypes();
+        return Optional.of(types.get(failureRandom.nextInt(types.size())).toError(config.model()));
+    }
+
+    private void identify(ServerRequest req, ServerResponse res) {
+        res.header(INFERENCE_POD, config.podName());
+        res.header(INFERENCE_PORT, Integer.toString(boundPort));
+        config.namespace().ifPresent(namespace -> res.header(INFERENCE_NAMESPACE, namespace));
+        req.headers().first(REQUEST_ID).ifPresent(id -> res.header(REQUEST_ID, id));
+    }
+
+    private void models(ServerRequest req, ServerResponse res) {
+        byte[] body = write(g -> {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (String name : config.servedModelNames()) {
+                modelEntry(g, name, config.model(), null);
+            }
+            for (SimulatorConfig.LoraModule module : config.loraModules()) {
+                modelEntry(g, module.name(), module.path(), config.servedModelNames().get(0));
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body);
+    }
+
+    private void modelEntry(JsonGenerator g, String id, String root, String parent) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", id);
+        g.writeStringField("object", "model");
+        g.writeNumberField("created", createdSeconds);
+        g.writeStringField("owned_by", "vllm");
+        g.writeStringField("root", root);
+        if (parent == null) {
+            g.writeNullField("parent");
+        } else {
+            g.writeStringField("parent", parent);
+        }
+        g.writeNumberField("max_model_len", config.maxModelLen());
+        g.writeEndObject();
+    }
+
+    private void metrics(ServerRequest req, ServerResponse res) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        metrics.write(out);
+        res.header(HeaderNames.CONTENT_TYPE, EngineMetrics.CONTENT_TYPE);
+        res.send(out.toByteArray());
+    }
+
+    private static void emptyJson(ServerResponse res) {
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send();
+    }
+
+    private void notFound(ServerRequest req, ServerResponse res) {
+        boolean knownPath = API_PATHS.contains(req.path().path());
+        res.status(knownPath ? Status.METHOD_NOT_ALLOWED_405 : Status.NOT_FOUND_404);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(knownPath ? "{\"detail\":\"Method Not Allowed\"}" : "{\"detail\":\"Not Found\"}");
+    }
+
+    private void sendError(ServerResponse res, ApiError error) {
+        byte[] body = write(g -> {
+            g.writeStartObject();
+            g.writeStringField("object", "error");
+            g.writeStringField("message", error.getMessage());
+            g.writeStringField("type", error.type());
+            if (error.param().isPresent()) {
+                g.writeStringField("param", error.param().get());
+            } else {
+                g.writeNullField("param");
+            }
+            g.writeNumberField("code", error.status());
+            g.writeEndObject();
+        });
+        res.status(Status.create(error.status()));
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body);
+    }
+
+    private byte[] completeBody(CompletionRequest request, Resolved resolved, Engine.Outcome outcome) {
+        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
+        return write(g -> {
+            g.writeStartObject();
+            header(g, resolved, chat ? "chat.completion" : "text_completion");
+            g.writeArrayFieldStart("choices");
+            g.writeStartObject();
+            g.writeNumberField("index", 0);
+            if (chat) {
+                g.writeObjectFieldStart("message");
+                g.writeStringField("role", "assistant");
+                g.writeStringField("content", resolved.generated().text());
+                g.writeEndObject();
+            } else {
+                g.writeStringField("text", resolved.generated().text());
+            }
+            g.writeNullField("logprobs");
+            g.writeStringField("finish_reason", resolved.generated().finishReason().wireName());
+            g.writeNullField("stop_reason");
+            g.writeEndObject();
+            g.writeEndArray();
+            usage(g, resolved, outcome);
+            g.writeEndObject();
+        });
+    }
+
+    private byte[] chunk(CompletionRequest request, Resolved resolved, String text, boolean roleOnly,
+                         FinishReason finishReason) {
+        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
+        return write(g -> {
+            g.writeStartObject();
+            header(g, resolved, chat ? "chat.completion.chunk" : "text_completion");
+            g.writeArrayFieldStart("choices");
+            g.writeStartObject();
+            g.writeNumberField("index", 0);
+            if (chat) {
+                g.writeObjectFieldStart("delta");
+                if (roleOnly) {
+                    g.writeStringField("role", "assistant");
+                    g.writeStringField("content", "");
+                } else {
+                    g.writeStringField("content", text);
+                }
+                g.writeEndObject();
+            } else {
+                g.writeStringField("text", text);
+            }
+            g.writeNullField("logprobs");
+            if (finishReason == null) {
+                g.writeNullField("finish_reason");
+            } else {
+                g.writeStringField("finish_reason", finishReason.wireName());
+            }
+            g.writeEndObject();
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    private byte[] usageChunk(CompletionRequest request, Resolved resolved, Engine.Outcome outcome) {
+        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
+        return write(g -> {
+            g.writeStartObject();
+            header(g, resolved, chat ? "chat.completion.chunk" : "text_completion");
+            g.writeArrayFieldStart("choices");
+            g.writeEndArray();
+            usage(g, resolved, outcome);
+            g.writeEndObject();
+        });
+    }
+
+    private static void header(JsonGenerator g, Resolved resolved, String object) throws IOException {
+        g.writeStringField("id", resolved.id());
+        g.writeStringField("object", object);
+        g.writeNumberField("created", resolved.created());
+        g.writeStringField("model", resolved.model());
+    }
+
+    private static void usage(JsonGenerator g, Resolved resolved, Engine.Outcome outcome) throws IOException {
+        int prompt = resolved.spec().promptTokens().length;
+        int completion = resolved.spec().outputTokens().length;
+        g.writeObjectFieldStart("usage");
+        g.writeNumberField("prompt_tokens", prompt);
+        g.writeNumberField("total_tokens", prompt + completion);
+        g.writeNumberField("completion_tokens", completion);
+        g.writeObjectFieldStart("prompt_tokens_details");
+        g.writeNumberField("cached_tokens", outcome.cachedTokens());
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private static void event(OutputStream out, byte[] json) throws IOException {
+        out.write(SSE_DATA);
+        out.write(json);
+        out.write(SSE_END);
+    }
+
+    private byte[] write(JsonWriter writer) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator generator = jsonFactory.createGenerator(out)) {
+            writer.write(generator);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    @FunctionalInterface
+    private interface JsonWriter {
+        void write(JsonGenerator generator) throws IOException;
+    }
+
+    /** A request after model resolution and text generation: everything needed to answer it. */
+    private record Resolved(String id, String model, long created, SequenceSpec spec,
+                            TextGenerator.Generated generated) {
+    }
+}

@@ -1,0 +1,69 @@
+package dev.lodestar.simulator;
+
+import io.helidon.webserver.WebServer;
+
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * One simulated vLLM server: an engine, its metrics, and an HTTP listener on its own address and port.
+ */
+public final class SimulatedServer implements AutoCloseable {
+    private final SimulatorConfig config;
+    private final Engine engine;
+    private final EngineMetrics metrics;
+    private final WebServer webServer;
+
+    private SimulatedServer(SimulatorConfig config, ScheduledExecutorService timers) {
+        this.config = config;
+        this.metrics = new EngineMetrics(config);
+        this.engine = new Engine(config, timers, metrics);
+        OpenAiApi api = new OpenAiApi(config, engine, metrics);
+        this.webServer = WebServer.builder()
+                .host(config.host())
+                .port(config.port())
+                // Helidon leaves Nagle on by default, which stalls every small SSE write by ~40 ms.
+                .connectionOptions(options -> options.tcpNoDelay(true))
+                .maxPayloadSize(64L << 20)
+                .routing(api::routing)
+                .build()
+                .start();
+        api.boundPort(webServer.port());
+    }
+
+    /** Starts a server; {@code timers} runs the engine's delayed work (LoRA loads finishing). */
+    static SimulatedServer start(SimulatorConfig config, ScheduledExecutorService timers) {
+        return new SimulatedServer(config, timers);
+    }
+
+    public SimulatorConfig config() {
+        return config;
+    }
+
+    public String host() {
+        return config.host();
+    }
+
+    /** The port actually bound (differs from the configured one when that was 0). */
+    public int port() {
+        return webServer.port();
+    }
+
+    /** Base URL, e.g. {@code http://127.0.1.1:8000}. */
+    public String baseUrl() {
+        String host = config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    EngineMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public void close() {
+        webServer.stop();
+    }
+}

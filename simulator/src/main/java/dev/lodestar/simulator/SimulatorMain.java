@@ -1,0 +1,58 @@
+package dev.lodestar.simulator;
+
+import io.helidon.logging.common.LogConfig;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Command-line entry point: starts one simulated server, or a fleet, and runs until interrupted.
+ */
+public final class SimulatorMain {
+    private SimulatorMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        LogConfig.configureRuntime();
+        FleetConfigLoader.Loaded loaded;
+        try {
+            loaded = FleetConfigLoader.load(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("simulator: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (loaded.help().isPresent()) {
+            System.out.print(loaded.help().get());
+            return;
+        }
+        Fleet fleet;
+        try {
+            fleet = Fleet.start(loaded.servers());
+        } catch (RuntimeException e) {
+            System.err.println("simulator: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            fleet.close();
+            stopped.countDown();
+        }, "simulator-shutdown"));
+        describe(fleet.servers());
+        stopped.await();
+    }
+
+    private static void describe(List<SimulatedServer> servers) {
+        for (SimulatedServer server : servers) {
+            SimulatorConfig config = server.config();
+            System.out.printf("simulator %s serving %s on %s (max-num-seqs=%d, kv-cache-size=%d x %d, mode=%s%s)%n",
+                    config.podName(), String.join(",", config.servedModelNames()), server.baseUrl(),
+                    config.maxNumSeqs(), config.kvCacheSize(), config.blockSize(),
+                    config.mode().name().toLowerCase(java.util.Locale.ROOT),
+                    config.loraModules().isEmpty() ? "" : ", lora=" + config.loraModules().stream()
+                            .map(SimulatorConfig.LoraModule::name).toList());
+        }
+        System.out.flush();
+    }
+}

@@ -1,0 +1,120 @@
+package dev.lodestar.simulator;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The simulator's deterministic tokenizer. Real vLLM tokenizes with the model's BPE vocabulary; the
+ * simulator needs only token counts that are stable and roughly as long as real ones, and token ids
+ * that make equal text produce equal KV blocks.
+ *
+ * <p>Rules, applied left to right:
+ * <ul>
+ *   <li>the chat-template markers {@code <|im_start|>} and {@code <|im_end|>} are one token each;</li>
+ *   <li>any run of whitespace is glued to the token that follows it (trailing whitespace at the end
+ *       of the text is a token of its own);</li>
+ *   <li>after the whitespace comes either a run of at most {@value #MAX_WORD_CHARS} letters or digits,
+ *       or exactly one other character (punctuation, symbols).</li>
+ * </ul>
+ * English prose comes out at about one token per word (4-5 characters per token, as with common BPE
+ * vocabularies). Splitting never looks back, so for texts that meet at a whitespace or punctuation
+ * boundary {@code tokenize(a + b) == tokenize(a) + tokenize(b)}: a rendered chat history starts with
+ * the same tokens as the prompt of the previous turn, which is what makes multi-turn prefix caching work.
+ *
+ * <p>A token's id is the FNV-1a hash of its UTF-8 bytes, folded into {@code [SPECIAL_TOKENS, 2^31)};
+ * ids below {@code SPECIAL_TOKENS} belong to the markers.
+ */
+public final class Tokenizer {
+    public static final String IM_START = "<|im_start|>";
+    public static final String IM_END = "<|im_end|>";
+    static final int MAX_WORD_CHARS = 6;
+    private static final int SPECIAL_TOKENS = 16;
+    private static final int IM_START_ID = 1;
+    private static final int IM_END_ID = 2;
+
+    private static final Tokenizer INSTANCE = new Tokenizer();
+
+    private Tokenizer() {
+    }
+
+    public static Tokenizer create() {
+        return INSTANCE;
+    }
+
+    /** Splits {@code text} into token pieces; concatenating the pieces gives back {@code text}. */
+    public List<String> pieces(String text) {
+        List<String> pieces = new ArrayList<>(text.length() / 4 + 1);
+        int length = text.length();
+        int i = 0;
+        while (i < length) {
+            int start = i;
+            while (i < length && Character.isWhitespace(text.charAt(i))) {
+                i++;
+            }
+            if (i == length) {
+                pieces.add(text.substring(start));
+                break;
+            }
+            if (text.startsWith(IM_START, i) || text.startsWith(IM_END, i)) {
+                if (i > start) {
+                    pieces.add(text.substring(start, i));
+                }
+                int markerLength = text.startsWith(IM_START, i) ? IM_START.length() : IM_END.length();
+                pieces.add(text.substring(i, i + markerLength));
+                i += markerLength;
+                continue;
+            }
+            int codePoint = text.codePointAt(i);
+            if (Character.isLetterOrDigit(codePoint)) {
+                int chars = 0;
+                while (i < length && chars < MAX_WORD_CHARS) {
+                    int cp = text.codePointAt(i);
+                    if (!Character.isLetterOrDigit(cp)) {
+                        break;
+                    }
+                    i += Character.charCount(cp);
+                    chars++;
+                }
+            } else {
+                i += Character.charCount(codePoint);
+            }
+            pieces.add(text.substring(start, i));
+        }
+        return pieces;
+    }
+
+    /** Token ids of {@code text}. */
+    public int[] encode(String text) {
+        return ids(pieces(text));
+    }
+
+    /** Token ids of pieces produced by {@link #pieces(String)}. */
+    public int[] ids(List<String> pieces) {
+        int[] ids = new int[pieces.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = id(pieces.get(i));
+        }
+        return ids;
+    }
+
+    /** Number of tokens in {@code text}. */
+    public int count(String text) {
+        return pieces(text).size();
+    }
+
+    static int id(String piece) {
+        if (piece.equals(IM_START)) {
+            return IM_START_ID;
+        }
+        if (piece.equals(IM_END)) {
+            return IM_END_ID;
+        }
+        int hash = 0x811c9dc5;
+        for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x01000193;
+        }
+        return SPECIAL_TOKENS + Integer.remainderUnsigned(hash, Integer.MAX_VALUE - SPECIAL_TOKENS);
+    }
+}
