@@ -120,17 +120,6 @@ final class Engine {
         return run(submit(spec), sink);
     }
 
-    /** Mean time to first token the latency model predicts for a request admitted now (no queueing). */
-    long predictedPrefillNanos(SequenceSpec spec) {
-        lock.lock();
-        try {
-            int cached = kv.cachedPrefixTokens(spec.kvSeed(), spec.promptTokens());
-            return latency.meanPrefillNanos(spec.promptTokens().length, cached, running.get() + 1);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     int runningRequests() {
         return running.get();
     }

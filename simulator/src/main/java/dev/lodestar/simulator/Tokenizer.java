@@ -12,18 +12,19 @@ import java.util.List;
  * <p>Rules, applied left to right:
  * <ul>
  *   <li>the chat-template markers {@code <|im_start|>} and {@code <|im_end|>} are one token each;</li>
- *   <li>any run of whitespace is glued to the token that follows it (trailing whitespace at the end
- *       of the text is a token of its own);</li>
- *   <li>after the whitespace comes either a run of at most {@value #MAX_WORD_CHARS} letters or digits,
- *       or exactly one other character (punctuation, symbols).</li>
+ *   <li>otherwise a token is a run of at most {@value #MAX_WORD_CHARS} letters or digits, or exactly
+ *       one other character (punctuation, symbols), followed by any whitespace after it;</li>
+ *   <li>whitespace at the start of the text or after a marker is a token of its own.</li>
  * </ul>
  * English prose comes out at about one token per word (4-5 characters per token, as with common BPE
- * vocabularies). Splitting never looks back, so for texts that meet at a whitespace or punctuation
- * boundary {@code tokenize(a + b) == tokenize(a) + tokenize(b)}: a rendered chat history starts with
- * the same tokens as the prompt of the previous turn, which is what makes multi-turn prefix caching work.
+ * vocabularies). Splitting never looks back, and whitespace belongs to the token before it, so
+ * {@code tokenize(a + b) == tokenize(a) + tokenize(b)} whenever {@code b} starts with a non-space
+ * character: a prompt rendered by {@link ChatTemplate} ends with {@code "assistant\n"}, and the next
+ * turn's prompt starts with exactly the tokens of this prompt followed by those of the answer, which is
+ * what makes multi-turn prefix caching work.
  *
- * <p>A token's id is the FNV-1a hash of its UTF-8 bytes, folded into {@code [SPECIAL_TOKENS, 2^31)};
- * ids below {@code SPECIAL_TOKENS} belong to the markers.
+ * <p>A token's id is the FNV-1a hash of its UTF-8 bytes, folded into {@code [16, 2^31)}; ids 1 and 2
+ * are the markers.
  */
 public final class Tokenizer {
     public static final String IM_START = "<|im_start|>";
@@ -46,23 +47,21 @@ public final class Tokenizer {
     public List<String> pieces(String text) {
         List<String> pieces = new ArrayList<>(text.length() / 4 + 1);
         int length = text.length();
-        int i = 0;
+        int i = skipWhitespace(text, 0);
+        if (i > 0) {
+            pieces.add(text.substring(0, i));
+        }
         while (i < length) {
             int start = i;
-            while (i < length && Character.isWhitespace(text.charAt(i))) {
-                i++;
-            }
-            if (i == length) {
-                pieces.add(text.substring(start));
-                break;
-            }
-            if (text.startsWith(IM_START, i) || text.startsWith(IM_END, i)) {
-                if (i > start) {
-                    pieces.add(text.substring(start, i));
+            int marker = markerLength(text, i);
+            if (marker > 0) {
+                pieces.add(text.substring(i, i + marker));
+                i += marker;
+                int end = skipWhitespace(text, i);
+                if (end > i) {
+                    pieces.add(text.substring(i, end));
+                    i = end;
                 }
-                int markerLength = text.startsWith(IM_START, i) ? IM_START.length() : IM_END.length();
-                pieces.add(text.substring(i, i + markerLength));
-                i += markerLength;
                 continue;
             }
             int codePoint = text.codePointAt(i);
@@ -79,6 +78,7 @@ public final class Tokenizer {
             } else {
                 i += Character.charCount(codePoint);
             }
+            i = skipWhitespace(text, i);
             pieces.add(text.substring(start, i));
         }
         return pieces;
@@ -116,5 +116,23 @@ public final class Tokenizer {
             hash *= 0x01000193;
         }
         return SPECIAL_TOKENS + Integer.remainderUnsigned(hash, Integer.MAX_VALUE - SPECIAL_TOKENS);
+    }
+
+    private static int markerLength(String text, int at) {
+        if (text.startsWith(IM_START, at)) {
+            return IM_START.length();
+        }
+        if (text.startsWith(IM_END, at)) {
+            return IM_END.length();
+        }
+        return 0;
+    }
+
+    private static int skipWhitespace(String text, int from) {
+        int i = from;
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
     }
 }
