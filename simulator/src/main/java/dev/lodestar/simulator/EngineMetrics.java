@@ -12,6 +12,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +51,7 @@ final class EngineMetrics {
     private final DistributionDataPoint queueTime;
     private final Gauge loraInfo;
     private final Map<List<String>, Boolean> loraInfoSeries = new LinkedHashMap<>();
+    private double loraInfoUpdatedAt;
 
     EngineMetrics(SimulatorConfig config) {
         this.modelName = config.servedModelNames().get(0);
@@ -121,7 +123,10 @@ final class EngineMetrics {
         List<String> labels = List.of(maxLoras, String.join(",", running), String.join(",", waiting));
         loraInfoSeries.remove(labels);
         loraInfoSeries.put(labels, Boolean.TRUE);
-        loraInfo.labelValues(labels.toArray(String[]::new)).set(System.currentTimeMillis() / 1000.0);
+        // Strictly increasing, so the current series is always the one with the largest value.
+        Instant now = Instant.now();
+        loraInfoUpdatedAt = Math.max(now.getEpochSecond() + now.getNano() / 1e9, loraInfoUpdatedAt + 1e-6);
+        loraInfo.labelValues(labels.toArray(String[]::new)).set(loraInfoUpdatedAt);
         if (loraInfoSeries.size() > LORA_INFO_SERIES_KEPT) {
             List<String> eldest = loraInfoSeries.keySet().iterator().next();
             loraInfoSeries.remove(eldest);
