@@ -209,6 +209,7 @@ final class FleetConfigLoader {
 
     private static CommandSpec commandSpec() {
         CommandSpec spec = CommandSpec.create().name("simulator");
+        spec.usageMessage().abbreviateSynopsis(true).width(110);
         spec.usageMessage().description(
                 "A vLLM-compatible model server simulator. One process can run a fleet of servers.",
                 "Durations take Go syntax (250ms, 1.5s, 750us) or a number of milliseconds.");
@@ -220,7 +221,7 @@ final class FleetConfigLoader {
                 .description("Number of servers, on consecutive IPv4 addresses from --host (default: 1).").build());
         for (ConfigKeys.Key key : ConfigKeys.all()) {
             OptionSpec.Builder option = OptionSpec.builder("--" + key.name())
-                    .description(key.description() + " (default: " + key.defaultText() + ")");
+                    .description((key.description() + " (default: " + key.defaultText() + ")").replace("%", "%%"));
             if (key.multiValued()) {
                 option.type(List.class).auxiliaryTypes(String.class).arity("1..*").paramLabel("<value>");
             } else {

@@ -13,7 +13,6 @@ public final class SimulatorMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        LogConfig.configureRuntime();
         FleetConfigLoader.Loaded loaded;
         try {
             loaded = FleetConfigLoader.load(args);
@@ -26,6 +25,7 @@ public final class SimulatorMain {
             System.out.print(loaded.help().get());
             return;
         }
+        LogConfig.configureRuntime();
         Fleet fleet;
         try {
             fleet = Fleet.start(loaded.servers());
