@@ -129,15 +129,17 @@ final class OpenAiApi {
             throws IOException, InterruptedException {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
         List<String> pieces = resolved.generated().pieces();
         int last = pieces.size() - 1;
+        TokenChunks chunks = new TokenChunks(resolved.id(), resolved.model(), resolved.created(), chat,
+                resolved.generated().finishReason());
         try (OutputStream out = res.outputStream()) {
             Engine.Outcome outcome = engine.run(sequence, index -> {
-                if (index == 0 && request.kind() == CompletionRequest.Kind.CHAT) {
-                    event(out, chunk(request, resolved, null, true, null));
+                if (index == 0 && chat) {
+                    event(out, roleChunk(resolved));
                 }
-                event(out, chunk(request, resolved, pieces.get(index), false,
-                        index == last ? resolved.generated().finishReason() : null));
+                chunks.write(out, pieces.get(index), index == last);
                 out.flush();
             });
             if (request.includeUsage()) {
@@ -316,33 +318,19 @@ final class OpenAiApi {
         });
     }
 
-    private byte[] chunk(CompletionRequest request, Resolved resolved, String text, boolean roleOnly,
-                         FinishReason finishReason) {
-        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
+    private byte[] roleChunk(Resolved resolved) {
         return write(g -> {
             g.writeStartObject();
-            header(g, resolved, chat ? "chat.completion.chunk" : "text_completion");
+            header(g, resolved, "chat.completion.chunk");
             g.writeArrayFieldStart("choices");
             g.writeStartObject();
             g.writeNumberField("index", 0);
-            if (chat) {
-                g.writeObjectFieldStart("delta");
-                if (roleOnly) {
-                    g.writeStringField("role", "assistant");
-                    g.writeStringField("content", "");
-                } else {
-                    g.writeStringField("content", text);
-                }
-                g.writeEndObject();
-            } else {
-                g.writeStringField("text", text);
-            }
+            g.writeObjectFieldStart("delta");
+            g.writeStringField("role", "assistant");
+            g.writeStringField("content", "");
+            g.writeEndObject();
             g.writeNullField("logprobs");
-            if (finishReason == null) {
-                g.writeNullField("finish_reason");
-            } else {
-                g.writeStringField("finish_reason", finishReason.wireName());
-            }
+            g.writeNullField("finish_reason");
             g.writeEndObject();
             g.writeEndArray();
             g.writeEndObject();
