@@ -144,12 +144,12 @@ class SimulatorOpenAiTest extends OpenAiCompatibilityScenarios {
         ChatCompletion chat = echoClient.chat().completions().create(chat("alpha beta gamma delta")
                 .maxCompletionTokens(2).build());
 
-        assertThat(truncated.choices().get(0).text()).isEqualTo("one two three");
+        assertThat(truncated.choices().get(0).text()).as("tokens keep the whitespace after them").isEqualTo("one two three ");
         assertThat(truncated.choices().get(0).finishReason()).isEqualTo(CompletionChoice.FinishReason.LENGTH);
         assertThat(truncated.usage().orElseThrow().completionTokens()).isEqualTo(3);
         assertThat(whole.choices().get(0).text()).isEqualTo("one two three");
         assertThat(whole.choices().get(0).finishReason()).isEqualTo(CompletionChoice.FinishReason.STOP);
-        assertThat(chat.choices().get(0).message().content()).contains("alpha beta");
+        assertThat(chat.choices().get(0).message().content()).contains("alpha beta ");
         assertThat(chat.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.LENGTH);
     }
 
