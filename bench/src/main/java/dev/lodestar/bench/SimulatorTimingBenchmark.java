@@ -4,14 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import okhttp3.ConnectionPool;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSource;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Timing fidelity of the simulator under load: a fleet of simulated servers in one process, each kept
@@ -41,16 +44,23 @@ import java.util.stream.Stream;
  */
 public final class SimulatorTimingBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final MediaType JSON_MEDIA_TYPE = MediaType.get("application/json");
     private static final String[] WORDS = ("route cache block token batch queue prefix decode prefill model "
             + "server gateway adapter weight tensor layer kernel memory stream answer prompt system user quick "
             + "brown fox jumps over lazy dog river stone cloud light sound water field north south east west "
             + "alpha beta gamma delta omega spring summer autumn winter paper glass metal wood fire earth").split(" ");
 
     private final Settings settings;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+    // One pool big enough to keep every stream's connection alive between its requests.
+    private final OkHttpClient http = new OkHttpClient.Builder()
+            .connectionPool(new ConnectionPool(4096, 5, TimeUnit.MINUTES))
+            .connectTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(120))
+            .retryOnConnectionFailure(false).build();
     private final ConcurrentLinkedQueue<RequestRecord> records = new ConcurrentLinkedQueue<>();
     private final AtomicLong failures = new AtomicLong();
+    private final LongAdder tokensInWindow = new LongAdder();
+    private volatile long measureFrom = Long.MAX_VALUE;
+    private volatile long measureTo = Long.MAX_VALUE;
     private volatile boolean stopping;
 
     private SimulatorTimingBenchmark(Settings settings) {
@@ -77,23 +87,22 @@ public final class SimulatorTimingBenchmark {
                     settings.servers, simulator.pid(), settings.concurrency, settings.warmup.toSeconds(),
                     settings.measure.toSeconds());
             long start = System.nanoTime();
-            long measureFrom = start + settings.warmup.toNanos();
-            long measureTo = measureFrom + settings.measure.toNanos();
+            measureFrom = start + settings.warmup.toNanos();
+            measureTo = measureFrom + settings.measure.toNanos();
             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
-            for (int server = 0; server < settings.servers; server++) {
-                for (int stream = 0; stream < settings.concurrency; stream++) {
-                    int serverIndex = server;
-                    long seed = server * 100_000L + stream;
-                    // Spread the first requests over a second so streams do not move in lockstep.
-                    long delayNanos = (long) (new SplittableRandom(seed).nextDouble() * 1e9);
-                    clients.submit(() -> clientLoop(hosts.get(serverIndex), serverIndex, seed, delayNanos));
-                }
+            for (int i = 0; i < settings.servers * settings.concurrency; i++) {
+                int server = i / settings.concurrency;
+                String url = "http://" + hosts.get(server) + ":8000/v1/completions";
+                long seed = i;
+                // Spread the first requests over a second so streams do not move in lockstep.
+                long delayNanos = (long) (new SplittableRandom(seed).nextDouble() * 1e9);
+                clients.submit(() -> clientLoop(url, server, seed, delayNanos));
             }
             sleepUntil(measureFrom);
             EngineTimes engineStart = engineTimes(hosts);
             CpuSample simulatorStart = CpuSample.of(simulator.pid());
             long clientCpuStart = processCpuNanos();
-            progress(start, measureTo);
+            progress(start);
             CpuSample simulatorEnd = CpuSample.of(simulator.pid());
             long clientCpuEnd = processCpuNanos();
             EngineTimes engineEnd = engineTimes(hosts);
@@ -102,8 +111,7 @@ public final class SimulatorTimingBenchmark {
             if (!clients.awaitTermination(60, TimeUnit.SECONDS)) {
                 clients.shutdownNow();
             }
-            report(measureFrom, measureTo, simulatorStart, simulatorEnd, clientCpuEnd - clientCpuStart,
-                    engineEnd.minus(engineStart));
+            report(simulatorStart, simulatorEnd, clientCpuEnd - clientCpuStart, engineEnd.minus(engineStart));
         } finally {
             simulator.destroy();
             if (!simulator.waitFor(10, TimeUnit.SECONDS)) {
@@ -131,17 +139,18 @@ public final class SimulatorTimingBenchmark {
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    private void awaitHealthy(Process simulator, String host) throws Exception {
+    private void awaitHealthy(Process simulator, String host) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://" + host + ":8000/health"))
-                .timeout(Duration.ofSeconds(1)).build();
         while (System.nanoTime() < deadline) {
             if (!simulator.isAlive()) {
                 throw new IllegalStateException("the simulator exited; see " + settings.results.resolve("simulator.log"));
             }
             try {
-                if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
+                try (Response response = http.newCall(new Request.Builder()
+                        .url("http://" + host + ":8000/health").build()).execute()) {
+                    if (response.code() == 200) {
+                        return;
+                    }
                 }
             } catch (IOException e) {
                 // not listening yet
@@ -151,29 +160,26 @@ public final class SimulatorTimingBenchmark {
         throw new IllegalStateException(host + ":8000 did not become healthy within 30 s");
     }
 
-    private void clientLoop(String host, int server, long seed, long delayNanos) {
+    private void clientLoop(String url, int server, long seed, long delayNanos) {
         SplittableRandom random = new SplittableRandom(seed);
-        URI uri = URI.create("http://" + host + ":8000/v1/completions");
         try {
             Thread.sleep(Duration.ofNanos(delayNanos));
             while (!stopping) {
-                String body = requestBody(random);
-                HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                Request request = new Request.Builder().url(url)
+                        .post(RequestBody.create(requestBody(random), JSON_MEDIA_TYPE)).build();
                 long sent = System.nanoTime();
                 long first = 0;
                 long last = 0;
                 int tokens = 0;
                 JsonNode usage = null;
-                HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
-                if (response.statusCode() != 200) {
-                    failures.incrementAndGet();
-                    response.body().close();
-                    continue;
-                }
-                try (Stream<String> lines = response.body()) {
-                    for (String line : (Iterable<String>) lines::iterator) {
+                try (Response response = http.newCall(request).execute()) {
+                    if (response.code() != 200) {
+                        failures.incrementAndGet();
+                        continue;
+                    }
+                    BufferedSource body = response.body().source();
+                    String line;
+                    while ((line = body.readUtf8Line()) != null) {
                         if (!line.startsWith("data: ") || line.equals("data: [DONE]")) {
                             continue;
                         }
@@ -187,6 +193,9 @@ public final class SimulatorTimingBenchmark {
                         }
                         last = now;
                         tokens++;
+                        if (now >= measureFrom && now < measureTo) {
+                            tokensInWindow.increment();
+                        }
                     }
                 }
                 if (usage == null || tokens != settings.outputTokens) {
@@ -199,7 +208,7 @@ public final class SimulatorTimingBenchmark {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             if (!stopping) {
                 failures.incrementAndGet();
                 System.err.println("client error: " + e);
@@ -226,7 +235,7 @@ public final class SimulatorTimingBenchmark {
                 + "\"stream_options\":{\"include_usage\":true}}";
     }
 
-    private void progress(long start, long measureTo) throws InterruptedException {
+    private void progress(long start) throws InterruptedException {
         while (System.nanoTime() < measureTo) {
             Thread.sleep(Math.min(5_000, Math.max(1, (measureTo - System.nanoTime()) / 1_000_000)));
             System.out.printf("  %3ds elapsed, %d requests done, %d failed%n",
@@ -238,13 +247,16 @@ public final class SimulatorTimingBenchmark {
      * Sums of the fleet's own TTFT and queue-time histograms, so the report can tell time spent in the
      * engine from time spent between the engine and the client.
      */
-    private EngineTimes engineTimes(List<String> hosts) throws IOException, InterruptedException {
+    private EngineTimes engineTimes(List<String> hosts) throws IOException {
         double ttftSum = 0;
         double ttftCount = 0;
         double queueSum = 0;
         for (String host : hosts) {
-            String text = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":8000/metrics"))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String text;
+            try (Response response = http.newCall(new Request.Builder()
+                    .url("http://" + host + ":8000/metrics").build()).execute()) {
+                text = response.body().string();
+            }
             for (String line : text.split("\n")) {
                 String[] parts = line.split(" ");
                 if (line.startsWith("vllm:time_to_first_token_seconds_sum")) {
@@ -273,15 +285,14 @@ public final class SimulatorTimingBenchmark {
         }
     }
 
-    private void report(long measureFrom, long measureTo, CpuSample simulatorStart, CpuSample simulatorEnd,
-                        long clientCpuNanos, EngineTimes engine) throws IOException {
+    private void report(CpuSample simulatorStart, CpuSample simulatorEnd, long clientCpuNanos, EngineTimes engine)
+            throws IOException {
         double factor = settings.timeFactor;
         Histogram ttft = new Histogram(3);
         Histogram itl = new Histogram(3);
         double measuredTtftSum = 0;
         double predictedTtftSum = 0;
         double measuredItlSum = 0;
-        long tokens = 0;
         int counted = 0;
         for (RequestRecord record : records) {
             if (record.sent() < measureFrom || record.last() > measureTo) {
@@ -295,7 +306,6 @@ public final class SimulatorTimingBenchmark {
             measuredTtftSum += measuredTtft;
             predictedTtftSum += predictedTtft;
             measuredItlSum += measuredItl;
-            tokens += record.tokens();
             ttft.recordValue(Math.round(measuredTtft * 1000));
             itl.recordValue(Math.round(measuredItl * 1000));
         }
@@ -304,6 +314,7 @@ public final class SimulatorTimingBenchmark {
                     + failures.get());
         }
         double seconds = (measureTo - measureFrom) / 1e9;
+        long tokens = tokensInWindow.sum();
         double meanTtft = measuredTtftSum / counted;
         double predictedTtft = predictedTtftSum / counted;
         double meanItl = measuredItlSum / counted;
@@ -401,13 +412,13 @@ public final class SimulatorTimingBenchmark {
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             int servers = 8;
             int concurrency = 64;
-            int warmup = 10;
+            int warmup = 20;
             int measure = 60;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--quick" -> {
-                        warmup = 5;
-                        measure = 15;
+                        warmup = 10;
+                        measure = 20;
                     }
                     case "--simulator-jar" -> jar = Path.of(args[++i]);
                     case "--simulator-java-options" -> javaOptions = args[++i];

@@ -27,6 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Deadlines are absolute, so scheduling jitter does not accumulate into the measured latencies.
  */
 final class Engine {
+
     private final LatencyModel latency;
     private final KvCache kv;
     private final LoraSlots lora;
@@ -61,13 +62,17 @@ final class Engine {
     }
 
     /**
-     * Puts a request in the waiting queue. The caller must then {@link #run} it, which also cleans up
-     * when anything fails.
+     * Puts a request that arrived at {@code arrivedAt} ({@link System#nanoTime()}) in the waiting queue.
+     * The caller must then {@link #run} it, which also cleans up when anything fails.
+     *
+     * <p>Arrival is when the server received the request, before parsing and tokenizing it: as on vLLM,
+     * that work is part of the time to first token, and the latency model's prefill overhead stands for
+     * it, so it must not come on top.
      *
      * @throws EngineOverloadedException when the waiting queue is full
      */
-    Sequence submit(SequenceSpec spec) throws EngineOverloadedException {
-        Sequence sequence = new Sequence(spec, System.nanoTime(),
+    Sequence submit(SequenceSpec spec, long arrivedAt) throws EngineOverloadedException {
+        Sequence sequence = new Sequence(spec, arrivedAt,
                 new SplittableRandom(randomSeed ^ sequenceCounter.incrementAndGet() * 0x9e3779b97f4a7c15L));
         enqueue(sequence);
         return sequence;
@@ -87,7 +92,10 @@ final class Engine {
             sequence.admitted.await();
             long prefillNanos = latency.prefillNanos(spec.promptTokens().length, sequence.cachedTokens,
                     sequence.runningAtAdmission, sequence.random);
-            long deadline = sequence.admittedAt + prefillNanos;
+            // A request admitted as it was submitted starts prefill at arrival (parsing it is part of the
+            // prefill overhead, see submit); a queued one starts when admitted.
+            long prefillStart = sequence.admittedOnSubmit ? sequence.arrivedAt : sequence.admittedAt;
+            long deadline = prefillStart + prefillNanos;
             sleepUntil(deadline);
             onPrefillDone(sequence);
             long firstTokenAt = System.nanoTime();
@@ -96,12 +104,18 @@ final class Engine {
             long previousTokenAt = firstTokenAt;
             for (int index = 1; index < spec.outputTokens().length; index++) {
                 long step = latency.interTokenNanos(running.get(), sequence.random);
-                // Absolute schedule, but never more than one step of catch-up after a stall.
-                deadline = Math.max(deadline + step, System.nanoTime() - step);
-                sleepUntil(deadline);
+                // Steps follow each other on the planned schedule, so timer jitter does not add up; after a
+                // stall longer than a step the schedule restarts from now, as a stalled engine step delays
+                // every later one.
                 long now = System.nanoTime();
-                metrics.token(now - previousTokenAt);
-                previousTokenAt = now;
+                if (now - deadline > step) {
+                    deadline = now;
+                }
+                deadline += step;
+                sleepUntil(deadline);
+                long emittedAt = System.nanoTime();
+                metrics.token(emittedAt - previousTokenAt);
+                previousTokenAt = emittedAt;
                 sink.onToken(index);
             }
             finish(sequence, spec.finishReason());
@@ -114,10 +128,10 @@ final class Engine {
         }
     }
 
-    /** {@link #submit} then {@link #run}. */
+    /** {@link #submit} (arriving now) then {@link #run}. */
     Outcome generate(SequenceSpec spec, TokenSink sink)
             throws EngineOverloadedException, IOException, InterruptedException {
-        return run(submit(spec), sink);
+        return run(submit(spec, System.nanoTime()), sink);
     }
 
     int runningRequests() {
@@ -155,6 +169,7 @@ final class Engine {
             sequence.adapter().ifPresent(adapter -> increment(waitingPerAdapter, adapter));
             loraInfoChanged(sequence);
             schedule();
+            sequence.admittedOnSubmit = sequence.allocation != null;
         } finally {
             lock.unlock();
         }
@@ -305,6 +320,7 @@ final class Engine {
         private volatile int cachedTokens;
         private volatile long admittedAt;
         private volatile int runningAtAdmission;
+        private volatile boolean admittedOnSubmit;
 
         private Sequence(SequenceSpec spec, long arrivedAt, SplittableRandom random) {
             this.spec = spec;

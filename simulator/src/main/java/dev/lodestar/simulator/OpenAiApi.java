@@ -19,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.HexFormat;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -80,6 +81,7 @@ final class OpenAiApi {
     }
 
     private void completion(CompletionRequest.Kind kind, ServerRequest req, ServerResponse res) {
+        long arrivedAt = System.nanoTime();
         identify(req, res);
         CompletionRequest request;
         Resolved resolved;
@@ -102,7 +104,7 @@ final class OpenAiApi {
         }
         Engine.Sequence sequence;
         try {
-            sequence = engine.submit(resolved.spec());
+            sequence = engine.submit(resolved.spec(), arrivedAt);
         } catch (EngineOverloadedException e) {
             sendError(res, new ApiError(429, "Failed to enqueue request, " + e.getMessage(), null));
             return;
@@ -180,9 +182,15 @@ final class OpenAiApi {
                 request.maxTokens().isPresent(), request.ignoreEos());
         SequenceSpec spec = new SequenceSpec(promptTokens, tokenizer.ids(generated.pieces()), adapter,
                 KvCache.seed(config.model(), adapter.orElse(null)), generated.finishReason());
-        String baseId = req.headers().first(REQUEST_ID).orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
+        String baseId = req.headers().first(REQUEST_ID).orElseGet(OpenAiApi::randomId);
         String id = (request.kind() == CompletionRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + baseId;
         return new Resolved(id, requested, System.currentTimeMillis() / 1000, spec, generated);
+    }
+
+    // 128 random bits in hex, like vLLM's ids; UUID.randomUUID() would take SecureRandom's lock per request.
+    private static String randomId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
     }
 
     private Optional<ApiError> forcedError(ServerRequest req) {

@@ -1,8 +1,8 @@
 package dev.lodestar.simulator;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The simulator's deterministic tokenizer. Real vLLM tokenizes with the model's BPE vocabulary; the
@@ -23,7 +23,7 @@ import java.util.List;
  * turn's prompt starts with exactly the tokens of this prompt followed by those of the answer, which is
  * what makes multi-turn prefix caching work.
  *
- * <p>A token's id is the FNV-1a hash of its UTF-8 bytes, folded into {@code [16, 2^31)}; ids 1 and 2
+ * <p>A token's id is the FNV-1a hash of its UTF-16 code units, folded into {@code [16, 2^31)}; ids 1 and 2
  * are the markers.
  */
 public final class Tokenizer {
@@ -46,20 +46,68 @@ public final class Tokenizer {
     /** Splits {@code text} into token pieces; concatenating the pieces gives back {@code text}. */
     public List<String> pieces(String text) {
         List<String> pieces = new ArrayList<>(text.length() / 4 + 1);
+        split(text, (start, end) -> pieces.add(text.substring(start, end)));
+        return pieces;
+    }
+
+    /** Token ids of {@code text}. */
+    public int[] encode(String text) {
+        IntStream.Builder ids = IntStream.builder();
+        split(text, (start, end) -> ids.add(id(text, start, end)));
+        return ids.build().toArray();
+    }
+
+    /** Token ids of pieces produced by {@link #pieces(String)}. */
+    public int[] ids(List<String> pieces) {
+        int[] ids = new int[pieces.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = id(pieces.get(i));
+        }
+        return ids;
+    }
+
+    /** Number of tokens in {@code text}. */
+    public int count(String text) {
+        return pieces(text).size();
+    }
+
+    static int id(String piece) {
+        return id(piece, 0, piece.length());
+    }
+
+    private static int id(String text, int start, int end) {
+        int length = end - start;
+        if (length == IM_START.length() && text.startsWith(IM_START, start)) {
+            return IM_START_ID;
+        }
+        if (length == IM_END.length() && text.startsWith(IM_END, start)) {
+            return IM_END_ID;
+        }
+        int hash = 0x811c9dc5;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            hash = (hash ^ (c & 0xff)) * 0x01000193;
+            hash = (hash ^ (c >>> 8)) * 0x01000193;
+        }
+        return SPECIAL_TOKENS + Integer.remainderUnsigned(hash, Integer.MAX_VALUE - SPECIAL_TOKENS);
+    }
+
+    /** Calls {@code sink} with the [start, end) range of every token of {@code text}, in order. */
+    private static void split(String text, PieceSink sink) {
         int length = text.length();
         int i = skipWhitespace(text, 0);
         if (i > 0) {
-            pieces.add(text.substring(0, i));
+            sink.piece(0, i);
         }
         while (i < length) {
             int start = i;
             int marker = markerLength(text, i);
             if (marker > 0) {
-                pieces.add(text.substring(i, i + marker));
+                sink.piece(i, i + marker);
                 i += marker;
                 int end = skipWhitespace(text, i);
                 if (end > i) {
-                    pieces.add(text.substring(i, end));
+                    sink.piece(i, end);
                     i = end;
                 }
                 continue;
@@ -79,43 +127,13 @@ public final class Tokenizer {
                 i += Character.charCount(codePoint);
             }
             i = skipWhitespace(text, i);
-            pieces.add(text.substring(start, i));
+            sink.piece(start, i);
         }
-        return pieces;
     }
 
-    /** Token ids of {@code text}. */
-    public int[] encode(String text) {
-        return ids(pieces(text));
-    }
-
-    /** Token ids of pieces produced by {@link #pieces(String)}. */
-    public int[] ids(List<String> pieces) {
-        int[] ids = new int[pieces.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = id(pieces.get(i));
-        }
-        return ids;
-    }
-
-    /** Number of tokens in {@code text}. */
-    public int count(String text) {
-        return pieces(text).size();
-    }
-
-    static int id(String piece) {
-        if (piece.equals(IM_START)) {
-            return IM_START_ID;
-        }
-        if (piece.equals(IM_END)) {
-            return IM_END_ID;
-        }
-        int hash = 0x811c9dc5;
-        for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
-            hash ^= b & 0xff;
-            hash *= 0x01000193;
-        }
-        return SPECIAL_TOKENS + Integer.remainderUnsigned(hash, Integer.MAX_VALUE - SPECIAL_TOKENS);
+    @FunctionalInterface
+    private interface PieceSink {
+        void piece(int start, int end);
     }
 
     private static int markerLength(String text, int at) {

@@ -196,9 +196,9 @@ class EngineTest {
     void aFullWaitingQueueRejectsNewRequests() throws Exception {
         Engine engine = engine(SimulatorConfig.builder().maxNumSeqs(1).maxWaitingQueueLength(1)
                 .interTokenLatency(Duration.ofMillis(1)));
-        Engine.Sequence running = engine.submit(spec(0, 10, 2, null));
-        Engine.Sequence waiting = engine.submit(spec(100, 10, 2, null));
-        assertThatThrownBy(() -> engine.submit(spec(200, 10, 2, null)))
+        Engine.Sequence running = engine.submit(spec(0, 10, 2, null), System.nanoTime());
+        Engine.Sequence waiting = engine.submit(spec(100, 10, 2, null), System.nanoTime());
+        assertThatThrownBy(() -> engine.submit(spec(200, 10, 2, null), System.nanoTime()))
                 .isInstanceOf(EngineOverloadedException.class).hasMessageContaining("max-waiting-queue-length=1");
         List<Callable<Engine.Outcome>> runs = List.of(
                 () -> engine.run(running, index -> {
