@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,8 +149,7 @@ final class FleetConfigLoader {
         if (!root.isObject()) {
             throw new IllegalArgumentException("config file " + path + " must hold a YAML mapping");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> fields = root.fields(); fields.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : root.properties()) {
             String key = field.getKey();
             if (key.equals(SERVERS)) {
                 if (!field.getValue().isArray()) {
@@ -174,8 +172,7 @@ final class FleetConfigLoader {
             throw new IllegalArgumentException(path + ": " + where + " must be a mapping");
         }
         Map<String, List<String>> values = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> fields = entry.fields(); fields.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : entry.properties()) {
             if (!ConfigKeys.isKey(field.getKey())) {
                 throw new IllegalArgumentException(path + ": " + where + ": unknown key '" + field.getKey() + "'");
             }

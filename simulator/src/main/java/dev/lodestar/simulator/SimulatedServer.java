@@ -10,10 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class SimulatedServer implements AutoCloseable {
     static {
-        // Helidon 4.4 looks the global MapperManager up in its service registry, building a new one each
-        // time, whenever a header value is converted (e.g. Content-Length of every request body): a fifth
-        // of the simulator's CPU under load. Setting it once makes every later lookup a field read.
-        MapperManager.global(MapperManager.create());
+        pinGlobalMapperManager();
     }
 
     private final SimulatorConfig config;
@@ -36,6 +33,17 @@ public final class SimulatedServer implements AutoCloseable {
                 .build()
                 .start();
         api.boundPort(webServer.port());
+    }
+
+    /**
+     * Helidon 4.4 looks the global MapperManager up in its service registry, building a new one each
+     * time, whenever a header value is converted (e.g. the Content-Length of every request): a fifth of
+     * the simulator's CPU under load. Setting it once makes every later lookup a field read. The setter
+     * is deprecated, but {@code HeaderValueBase} still reads this global, and nothing else fills it.
+     */
+    @SuppressWarnings("removal")
+    private static void pinGlobalMapperManager() {
+        MapperManager.global(MapperManager.create());
     }
 
     /** Starts a server; {@code timers} runs the engine's delayed work (LoRA loads finishing). */
