@@ -1,7 +1,5 @@
 package dev.lodestar.simulator;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
@@ -15,12 +13,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.HexFormat;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -28,6 +26,11 @@ import java.util.stream.Collectors;
 
 /**
  * The HTTP face of one simulated server: vLLM's OpenAI-compatible API, health, and metrics.
+ *
+ * <p>A completion request is handled in this order, as llm-d-inference-sim does: parse and validate
+ * the body, the {@code X-Return-Error} header, failure injection, model lookup, context-length check,
+ * then the engine. Every answer of the completion endpoints names the server in
+ * {@code x-inference-pod} and {@code x-inference-port}.
  */
 final class OpenAiApi {
     static final HeaderName INFERENCE_POD = HeaderNames.create("x-inference-pod");
@@ -48,8 +51,8 @@ final class OpenAiApi {
     private final EngineMetrics metrics;
     private final Tokenizer tokenizer = Tokenizer.create();
     private final TextGenerator textGenerator;
+    private final ResponseBodies bodies = new ResponseBodies();
     private final ObjectMapper json = new ObjectMapper();
-    private final JsonFactory jsonFactory = json.getFactory();
     private final Map<String, SimulatorConfig.LoraModule> loraModules;
     private final Random failureRandom;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
@@ -66,6 +69,7 @@ final class OpenAiApi {
         this.boundPort = config.port();
     }
 
+    /** The port the server actually listens on, reported in {@code x-inference-port}. */
     void boundPort(int port) {
         this.boundPort = port;
     }
@@ -84,16 +88,14 @@ final class OpenAiApi {
         long arrivedAt = System.nanoTime();
         identify(req, res);
         CompletionRequest request;
-        Resolved resolved;
+        ResolvedRequest resolved;
         try {
             byte[] body = req.content().inputStream().readAllBytes();
             request = CompletionRequest.parse(kind, body, json);
-            forcedError(req).ifPresent(error -> {
-                throw error;
-            });
-            injectedFailure().ifPresent(error -> {
-                throw error;
-            });
+            Optional<ApiError> refusal = forcedError(req).or(this::injectedFailure);
+            if (refusal.isPresent()) {
+                throw refusal.get();
+            }
             resolved = resolve(request, req);
         } catch (ApiError error) {
             sendError(res, error);
@@ -116,43 +118,40 @@ final class OpenAiApi {
                 Engine.Outcome outcome = engine.run(sequence, index -> {
                 });
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(completeBody(request, resolved, outcome));
+                res.send(bodies.completion(resolved, outcome.cachedTokens()));
             }
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             LOGGER.log(Level.FINE, "client went away during " + resolved.id(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (UncheckedIOException e) {
-            LOGGER.log(Level.FINE, "client went away during " + resolved.id(), e);
         }
     }
 
-    private void stream(CompletionRequest request, Resolved resolved, Engine.Sequence sequence, ServerResponse res)
-            throws IOException, InterruptedException {
+    private void stream(CompletionRequest request, ResolvedRequest resolved, Engine.Sequence sequence,
+                        ServerResponse res) throws IOException, InterruptedException {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
         List<String> pieces = resolved.generated().pieces();
         int last = pieces.size() - 1;
-        TokenChunks chunks = new TokenChunks(resolved.id(), resolved.model(), resolved.created(), chat,
+        TokenChunks chunks = new TokenChunks(resolved.id(), resolved.model(), resolved.created(), resolved.chat(),
                 resolved.generated().finishReason());
         try (OutputStream out = res.outputStream()) {
             Engine.Outcome outcome = engine.run(sequence, index -> {
-                if (index == 0 && chat) {
-                    event(out, roleChunk(resolved));
+                if (index == 0 && resolved.chat()) {
+                    event(out, bodies.roleChunk(resolved));
                 }
                 chunks.write(out, pieces.get(index), index == last);
                 out.flush();
             });
             if (request.includeUsage()) {
-                event(out, usageChunk(request, resolved, outcome));
+                event(out, bodies.usageChunk(resolved, outcome.cachedTokens()));
             }
             out.write(SSE_DONE);
             out.flush();
         }
     }
 
-    private Resolved resolve(CompletionRequest request, ServerRequest req) {
+    private ResolvedRequest resolve(CompletionRequest request, ServerRequest req) {
         String requested = request.model().orElse(config.servedModelNames().get(0));
         Optional<String> adapter;
         if (config.servedModelNames().contains(requested)) {
@@ -182,9 +181,10 @@ final class OpenAiApi {
                 request.maxTokens().isPresent(), request.ignoreEos());
         SequenceSpec spec = new SequenceSpec(promptTokens, tokenizer.ids(generated.pieces()), adapter,
                 KvCache.seed(config.model(), adapter.orElse(null)), generated.finishReason());
+        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
         String baseId = req.headers().first(REQUEST_ID).orElseGet(OpenAiApi::randomId);
-        String id = (request.kind() == CompletionRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + baseId;
-        return new Resolved(id, requested, System.currentTimeMillis() / 1000, spec, generated);
+        return new ResolvedRequest((chat ? "chatcmpl-" : "cmpl-") + baseId, chat, requested,
+                System.currentTimeMillis() / 1000, spec, generated);
     }
 
     // 128 random bits in hex, like vLLM's ids; UUID.randomUUID() would take SecureRandom's lock per request.
@@ -229,37 +229,8 @@ final class OpenAiApi {
     }
 
     private void models(ServerRequest req, ServerResponse res) {
-        byte[] body = write(g -> {
-            g.writeStartObject();
-            g.writeStringField("object", "list");
-            g.writeArrayFieldStart("data");
-            for (String name : config.servedModelNames()) {
-                modelEntry(g, name, config.model(), null);
-            }
-            for (SimulatorConfig.LoraModule module : config.loraModules()) {
-                modelEntry(g, module.name(), module.path(), config.servedModelNames().get(0));
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(body);
-    }
-
-    private void modelEntry(JsonGenerator g, String id, String root, String parent) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("id", id);
-        g.writeStringField("object", "model");
-        g.writeNumberField("created", createdSeconds);
-        g.writeStringField("owned_by", "vllm");
-        g.writeStringField("root", root);
-        if (parent == null) {
-            g.writeNullField("parent");
-        } else {
-            g.writeStringField("parent", parent);
-        }
-        g.writeNumberField("max_model_len", config.maxModelLen());
-        g.writeEndObject();
+        res.send(bodies.models(config, createdSeconds));
     }
 
     private void metrics(ServerRequest req, ServerResponse res) throws IOException {
@@ -282,124 +253,14 @@ final class OpenAiApi {
     }
 
     private void sendError(ServerResponse res, ApiError error) {
-        byte[] body = write(g -> {
-            g.writeStartObject();
-            g.writeStringField("object", "error");
-            g.writeStringField("message", error.getMessage());
-            g.writeStringField("type", error.type());
-            if (error.param().isPresent()) {
-                g.writeStringField("param", error.param().get());
-            } else {
-                g.writeNullField("param");
-            }
-            g.writeNumberField("code", error.status());
-            g.writeEndObject();
-        });
         res.status(Status.create(error.status()));
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(body);
-    }
-
-    private byte[] completeBody(CompletionRequest request, Resolved resolved, Engine.Outcome outcome) {
-        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
-        return write(g -> {
-            g.writeStartObject();
-            header(g, resolved, chat ? "chat.completion" : "text_completion");
-            g.writeArrayFieldStart("choices");
-            g.writeStartObject();
-            g.writeNumberField("index", 0);
-            if (chat) {
-                g.writeObjectFieldStart("message");
-                g.writeStringField("role", "assistant");
-                g.writeStringField("content", resolved.generated().text());
-                g.writeEndObject();
-            } else {
-                g.writeStringField("text", resolved.generated().text());
-            }
-            g.writeNullField("logprobs");
-            g.writeStringField("finish_reason", resolved.generated().finishReason().wireName());
-            g.writeNullField("stop_reason");
-            g.writeEndObject();
-            g.writeEndArray();
-            usage(g, resolved, outcome);
-            g.writeEndObject();
-        });
-    }
-
-    private byte[] roleChunk(Resolved resolved) {
-        return write(g -> {
-            g.writeStartObject();
-            header(g, resolved, "chat.completion.chunk");
-            g.writeArrayFieldStart("choices");
-            g.writeStartObject();
-            g.writeNumberField("index", 0);
-            g.writeObjectFieldStart("delta");
-            g.writeStringField("role", "assistant");
-            g.writeStringField("content", "");
-            g.writeEndObject();
-            g.writeNullField("logprobs");
-            g.writeNullField("finish_reason");
-            g.writeEndObject();
-            g.writeEndArray();
-            g.writeEndObject();
-        });
-    }
-
-    private byte[] usageChunk(CompletionRequest request, Resolved resolved, Engine.Outcome outcome) {
-        boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
-        return write(g -> {
-            g.writeStartObject();
-            header(g, resolved, chat ? "chat.completion.chunk" : "text_completion");
-            g.writeArrayFieldStart("choices");
-            g.writeEndArray();
-            usage(g, resolved, outcome);
-            g.writeEndObject();
-        });
-    }
-
-    private static void header(JsonGenerator g, Resolved resolved, String object) throws IOException {
-        g.writeStringField("id", resolved.id());
-        g.writeStringField("object", object);
-        g.writeNumberField("created", resolved.created());
-        g.writeStringField("model", resolved.model());
-    }
-
-    private static void usage(JsonGenerator g, Resolved resolved, Engine.Outcome outcome) throws IOException {
-        int prompt = resolved.spec().promptTokens().length;
-        int completion = resolved.spec().outputTokens().length;
-        g.writeObjectFieldStart("usage");
-        g.writeNumberField("prompt_tokens", prompt);
-        g.writeNumberField("total_tokens", prompt + completion);
-        g.writeNumberField("completion_tokens", completion);
-        g.writeObjectFieldStart("prompt_tokens_details");
-        g.writeNumberField("cached_tokens", outcome.cachedTokens());
-        g.writeEndObject();
-        g.writeEndObject();
+        res.send(bodies.error(error));
     }
 
     private static void event(OutputStream out, byte[] json) throws IOException {
         out.write(SSE_DATA);
         out.write(json);
         out.write(SSE_END);
-    }
-
-    private byte[] write(JsonWriter writer) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator generator = jsonFactory.createGenerator(out)) {
-            writer.write(generator);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
-
-    @FunctionalInterface
-    private interface JsonWriter {
-        void write(JsonGenerator generator) throws IOException;
-    }
-
-    /** A request after model resolution and text generation: everything needed to answer it. */
-    private record Resolved(String id, String model, long created, SequenceSpec spec,
-                            TextGenerator.Generated generated) {
     }
 }
