@@ -24,10 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * line, as in vLLM); a request whose LoRA adapter has no slot or is still loading is skipped and
  * waits. Once admitted, a request's own timeline runs on the caller's (virtual) thread: prefill per
  * {@link LatencyModel}, then one token per inter-token latency, scaled by the load at each step.
- * Deadlines are absolute, so scheduling jitter does not accumulate into the measured latencies.
+ * Each deadline follows the previous one, not the moment the thread woke up, so timer jitter does not
+ * accumulate into the latencies clients measure.
  */
 final class Engine {
-
     private final LatencyModel latency;
     private final KvCache kv;
     private final LoraSlots lora;
@@ -55,10 +55,6 @@ final class Engine {
         this.metrics = metrics;
         this.randomSeed = config.seed();
         metrics.bind(this);
-    }
-
-    LatencyModel latency() {
-        return latency;
     }
 
     /**
