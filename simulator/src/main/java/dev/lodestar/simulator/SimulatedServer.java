@@ -32,6 +32,12 @@ public final class SimulatedServer implements AutoCloseable {
                 .routing(api::routing)
                 .build()
                 .start();
+        if (!webServer.isRunning() || webServer.port() <= 0) {
+            // Helidon logs the bind failure and returns a stopped server instead of throwing.
+            webServer.stop();
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port()
+                    + " (address in use or not assignable? see the log above)");
+        }
         api.boundPort(webServer.port());
     }
 
