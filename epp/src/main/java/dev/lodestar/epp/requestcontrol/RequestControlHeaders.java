@@ -1,0 +1,44 @@
+package dev.lodestar.epp.requestcontrol;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Header names of the Endpoint Picker Protocol and of GIE / llm-d Router that control the EPP. They are
+ * read by the EPP and never forwarded to the model server; a client cannot spoof the destination.
+ */
+public final class RequestControlHeaders {
+    public static final String REQUEST_ID = "x-request-id";
+    public static final String DESTINATION_ENDPOINT = "x-gateway-destination-endpoint";
+    public static final String DESTINATION_ENDPOINT_SERVED = "x-gateway-destination-endpoint-served";
+    public static final String DESTINATION_ENDPOINT_SUBSET = "x-gateway-destination-endpoint-subset";
+    public static final String DESTINATION_METADATA_NAMESPACE = "envoy.lb";
+    public static final String SUBSET_METADATA_NAMESPACE = "envoy.lb.subset_hint";
+
+    /** Objective (priority) header: GIE's name first, then llm-d Router's. */
+    public static final List<String> OBJECTIVE = List.of("x-gateway-inference-objective", "x-llm-d-inference-objective");
+    /** Model rewrite header. */
+    public static final List<String> MODEL_NAME_REWRITE =
+            List.of("x-gateway-model-name-rewrite", "x-llm-d-model-name-rewrite");
+    /** Flow-control fairness key header. */
+    public static final List<String> FAIRNESS_ID =
+            List.of("x-gateway-inference-fairness-id", "x-llm-d-inference-fairness-id");
+
+    /**
+     * Headers the EPP owns: never echoed back to the proxy as request headers, and removed when a client
+     * sent them. {@code content-length} is owned because the EPP resets it to the re-serialized body.
+     */
+    public static final Set<String> SYSTEM_OWNED = Set.of(
+            "x-gateway-inference-objective", "x-llm-d-inference-objective",
+            "x-gateway-model-name-rewrite", "x-llm-d-model-name-rewrite",
+            "x-gateway-inference-fairness-id", "x-llm-d-inference-fairness-id",
+            DESTINATION_ENDPOINT_SUBSET, DESTINATION_ENDPOINT, DESTINATION_ENDPOINT_SERVED,
+            "content-length");
+
+    private RequestControlHeaders() {
+    }
+
+    public static boolean systemOwned(String lowerCaseName) {
+        return SYSTEM_OWNED.contains(lowerCaseName);
+    }
+}
