@@ -1,6 +1,7 @@
 package dev.lodestar.api.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -46,6 +47,10 @@ public final class EndpointPickerConfigs {
                     + " (known: " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted()
                     .collect(Collectors.joining(", ")) + ")", e);
         } catch (JsonMappingException e) {
+            if (e.getCause() instanceof StreamReadException syntax) {
+                throw new InvalidConfigException("the EndpointPickerConfig is not valid YAML: "
+                        + syntax.getOriginalMessage(), e);
+            }
             throw new InvalidConfigException("invalid value at " + path(e) + ": " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
             throw new InvalidConfigException("the EndpointPickerConfig is not valid YAML: " + e.getOriginalMessage(), e);
