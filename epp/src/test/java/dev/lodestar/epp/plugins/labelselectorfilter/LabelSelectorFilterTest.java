@@ -1,6 +1,7 @@
 package dev.lodestar.epp.plugins.labelselectorfilter;
 
 import dev.lodestar.api.config.InvalidConfigException;
+import dev.lodestar.epp.config.PluginRegistry;
 import dev.lodestar.epp.framework.plugin.TypedName;
 import dev.lodestar.epp.framework.scheduling.CycleState;
 import dev.lodestar.epp.framework.scheduling.Endpoint;
@@ -87,6 +88,7 @@ class LabelSelectorFilterTest {
 
         assertThat(deprecated.typedName()).isEqualTo(new TypedName("by-label-selector", "old"));
         assertThat(deprecated.filter(new CycleState(), Fixtures.request("r"), all)).containsExactly(decodeL4);
+        assertThat(PluginRegistry.builtIn().types()).contains("label-selector-filter", "by-label-selector");
         assertThat(Fixtures.create(LabelSelectorFilter.FACTORY, "new", "{}").typedName())
                 .isEqualTo(new TypedName("label-selector-filter", "new"));
     }
