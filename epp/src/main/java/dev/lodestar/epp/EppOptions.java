@@ -1,5 +1,6 @@
 package dev.lodestar.epp;
 
+import dev.lodestar.epp.framework.plugin.GoDuration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -328,36 +329,11 @@ public final class EppOptions {
         return modelServerMetricsHttpsInsecureSkipVerify;
     }
 
-    /**
-     * A Go duration ({@code 50ms}, {@code 1.5s}, {@code 2m30s}, {@code 750us}).
-     *
-     * @throws IllegalArgumentException naming the flag
-     */
-    static Duration goDuration(String flag, String text) {
-        String value = text == null ? "" : text.trim();
-        if (value.equals("0")) {
-            return Duration.ZERO;
+    private static Duration goDuration(String flag, String text) {
+        try {
+            return GoDuration.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + flag + ": " + e.getMessage(), e);
         }
-        java.util.regex.Matcher matcher = java.util.regex.Pattern
-                .compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h)").matcher(value);
-        long nanos = 0;
-        int end = 0;
-        while (matcher.find() && matcher.start() == end) {
-            double amount = Double.parseDouble(matcher.group(1));
-            double unit = switch (matcher.group(2)) {
-                case "ns" -> 1;
-                case "us", "µs", "μs" -> 1e3;
-                case "ms" -> 1e6;
-                case "s" -> 1e9;
-                case "m" -> 60e9;
-                default -> 3600e9;
-            };
-            nanos += Math.round(amount * unit);
-            end = matcher.end();
-        }
-        if (end == 0 || end != value.length()) {
-            throw new IllegalArgumentException("--" + flag + ": '" + text + "' is not a duration (e.g. 50ms, 2s)");
-        }
-        return Duration.ofNanos(nanos);
     }
 }

@@ -1,7 +1,21 @@
 package dev.lodestar.epp.config;
 
+import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
+import dev.lodestar.epp.plugins.destinationendpointservedverifier.DestinationEndpointServedVerifier;
+import dev.lodestar.epp.plugins.headerbasedtestingfilter.HeaderBasedTestingFilter;
+import dev.lodestar.epp.plugins.kvcacheutilizationscorer.KvCacheUtilizationScorer;
+import dev.lodestar.epp.plugins.labelselectorfilter.LabelSelectorFilter;
+import dev.lodestar.epp.plugins.loadawarescorer.LoadAwareScorer;
+import dev.lodestar.epp.plugins.loraaffinityscorer.LoraAffinityScorer;
+import dev.lodestar.epp.plugins.maxscorepicker.MaxScorePicker;
 import dev.lodestar.epp.plugins.openaiparser.OpenAiParser;
 import dev.lodestar.epp.plugins.passthroughparser.PassthroughParser;
+import dev.lodestar.epp.plugins.queuescorer.QueueScorer;
+import dev.lodestar.epp.plugins.randompicker.RandomPicker;
+import dev.lodestar.epp.plugins.runningrequestssizescorer.RunningRequestsSizeScorer;
+import dev.lodestar.epp.plugins.singleprofilehandler.SingleProfileHandler;
+import dev.lodestar.epp.plugins.utilizationdetector.UtilizationDetector;
+import dev.lodestar.epp.plugins.weightedrandompicker.WeightedRandomPicker;
 
 /**
  * Every plugin type Lodestar ships, registered under its upstream type name. Each plugin lives in its own
@@ -13,7 +27,22 @@ final class BuiltInPlugins {
 
     static void registerAll(PluginRegistry registry) {
         // Plugins register here, one line each, in alphabetical order of type.
+        registry.register(LabelSelectorFilter.DEPRECATED_TYPE, LabelSelectorFilter.DEPRECATED_FACTORY);
+        registry.register(ConcurrencyDetector.TYPE, ConcurrencyDetector.FACTORY);
+        registry.register(DestinationEndpointServedVerifier.TYPE, DestinationEndpointServedVerifier.FACTORY);
+        registry.register(HeaderBasedTestingFilter.TYPE, HeaderBasedTestingFilter.FACTORY);
+        registry.register(KvCacheUtilizationScorer.TYPE, KvCacheUtilizationScorer.FACTORY);
+        registry.register(LabelSelectorFilter.TYPE, LabelSelectorFilter.FACTORY);
+        registry.register(LoadAwareScorer.TYPE, LoadAwareScorer.FACTORY);
+        registry.register(LoraAffinityScorer.TYPE, LoraAffinityScorer.FACTORY);
+        registry.register(MaxScorePicker.TYPE, MaxScorePicker.FACTORY);
         registry.register(OpenAiParser.TYPE, OpenAiParser.FACTORY);
         registry.register(PassthroughParser.TYPE, PassthroughParser.FACTORY);
+        registry.register(QueueScorer.TYPE, QueueScorer.FACTORY);
+        registry.register(RandomPicker.TYPE, RandomPicker.FACTORY);
+        registry.register(RunningRequestsSizeScorer.TYPE, RunningRequestsSizeScorer.FACTORY);
+        registry.register(SingleProfileHandler.TYPE, SingleProfileHandler.FACTORY);
+        registry.register(UtilizationDetector.TYPE, UtilizationDetector.FACTORY);
+        registry.register(WeightedRandomPicker.TYPE, WeightedRandomPicker.FACTORY);
     }
 }

@@ -253,7 +253,12 @@ public final class Director {
             recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, true, target.podName(),
                     target.key().namespace(), target.port());
             return result;
-        } catch (InferenceException | IllegalStateException | java.util.NoSuchElementException e) {
+        } catch (InferenceException e) {
+            recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, false, "", "", 0);
+            // Profile handlers already word their failure as upstream's ("failed to find target endpoint: ...").
+            throw e.code() == ErrorCode.RESOURCE_EXHAUSTED ? e : new InferenceException(ErrorCode.RESOURCE_EXHAUSTED,
+                    "failed to find target endpoint: " + e.getMessage(), e);
+        } catch (IllegalStateException | java.util.NoSuchElementException e) {
             recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, false, "", "", 0);
             throw new InferenceException(ErrorCode.RESOURCE_EXHAUSTED, "failed to find target endpoint: "
                     + e.getMessage(), e);

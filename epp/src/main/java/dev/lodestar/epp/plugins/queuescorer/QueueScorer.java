@@ -1,0 +1,61 @@
+package dev.lodestar.epp.plugins.queuescorer;
+
+import dev.lodestar.epp.framework.plugin.PluginFactory;
+import dev.lodestar.epp.framework.plugin.PluginParameters;
+import dev.lodestar.epp.framework.plugin.TypedName;
+import dev.lodestar.epp.framework.scheduling.CycleState;
+import dev.lodestar.epp.framework.scheduling.Endpoint;
+import dev.lodestar.epp.framework.scheduling.LlmRequest;
+import dev.lodestar.epp.framework.scheduling.Scorer;
+import dev.lodestar.epp.framework.scheduling.ScorerCategory;
+
+import java.util.List;
+
+/**
+ * Prefers endpoints with shorter waiting queues, relative to the other candidates: score =
+ * (maxQueue - queue) / (maxQueue - minQueue) over the candidates, 1.0 for all when every queue is equal.
+ */
+public final class QueueScorer implements Scorer {
+    public static final String TYPE = "queue-scorer";
+    public static final PluginFactory FACTORY = (name, parameters, handle) -> {
+        PluginParameters.decode(name, parameters, Params.class);
+        return new QueueScorer(name);
+    };
+
+    /** The scorer takes no parameters; any field is an error. */
+    public record Params() {
+    }
+
+    private final TypedName typedName;
+
+    public QueueScorer(String name) {
+        this.typedName = new TypedName(TYPE, name);
+    }
+
+    @Override
+    public TypedName typedName() {
+        return typedName;
+    }
+
+    @Override
+    public ScorerCategory category() {
+        return ScorerCategory.DISTRIBUTION;
+    }
+
+    @Override
+    public double[] score(CycleState state, LlmRequest request, List<Endpoint> endpoints) {
+        int min = Integer.MAX_VALUE;
+        int max = Integer.MIN_VALUE;
+        for (Endpoint endpoint : endpoints) {
+            int queue = endpoint.metrics().waitingQueueSize();
+            min = Math.min(min, queue);
+            max = Math.max(max, queue);
+        }
+        double[] scores = new double[endpoints.size()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = max == min ? 1.0
+                    : (double) ((long) max - endpoints.get(i).metrics().waitingQueueSize()) / ((long) max - min);
+        }
+        return scores;
+    }
+}
