@@ -222,9 +222,12 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
     }
 
     private void onResponseHeaders(HttpHeaders headers, Map<String, Struct> metadata) {
-        if (phase != Phase.ROUTED) {
-            throw new ProtocolViolation("response headers arrived " + (phase == Phase.RESPONDING
-                    ? "twice" : "before the request was routed"));
+        // A proxy configured to skip the request phase sends only the response; GIE's EPP serves that too.
+        if (phase == Phase.READING_BODY) {
+            throw new ProtocolViolation("response headers arrived before the request body ended");
+        }
+        if (phase == Phase.RESPONDING) {
+            throw new ProtocolViolation("response headers arrived twice");
         }
         Map<String, String> received = EnvoyMessages.headers(headers.getHeaders());
         context.responseHeaders().putAll(received);
