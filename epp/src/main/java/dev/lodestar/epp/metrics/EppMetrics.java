@@ -3,6 +3,7 @@ package dev.lodestar.epp.metrics;
 import dev.lodestar.epp.framework.ErrorCode;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.plugin.TypedName;
+import dev.lodestar.epp.framework.requestcontrol.Usage;
 import dev.lodestar.epp.framework.scheduling.PluginTimer;
 import dev.lodestar.epp.framework.scheduling.ProfileRunResult;
 import dev.lodestar.epp.framework.scheduling.SchedulingResult;
@@ -246,6 +247,19 @@ public final class EppMetrics implements PluginTimer {
         promptCachedTokens.labelValues(modelName, targetModelName).observe(tokens);
     }
 
+    /**
+     * The usage a response reported: prompt, completion and cached tokens. {@link Usage} cannot tell an
+     * absent {@code cached_tokens} from 0, so only a positive count is recorded (upstream records an
+     * explicit 0 too); without this, every server that omits the field would add a 0 per request.
+     */
+    public void usage(String modelName, String targetModelName, Usage usage) {
+        inputTokens(modelName, targetModelName, usage.promptTokens());
+        outputTokens(modelName, targetModelName, usage.completionTokens());
+        if (usage.cachedTokens() > 0) {
+            cachedTokens(modelName, targetModelName, usage.cachedTokens());
+        }
+    }
+
     /** A request started running (its body went to the model server); an empty model name is ignored. */
     public void runningRequestStarted(String modelName) {
         if (!modelName.isEmpty()) {
@@ -275,11 +289,17 @@ public final class EppMetrics implements PluginTimer {
         ProfileRunResult primary = result.primary();
         if (primary != null && !primary.targetEndpoints().isEmpty()) {
             EndpointMetadata endpoint = primary.targetEndpoints().getFirst().metadata();
-            schedulerAttempts.labelValues(SCHEDULER_SUCCESS, targetModelName, endpoint.podName(),
-                    endpoint.key().namespace(), Integer.toString(endpoint.port())).inc();
+            schedulerAttemptSucceeded(targetModelName, endpoint.podName(), endpoint.key().namespace(),
+                    endpoint.port());
             return;
         }
-        schedulerAttempts.labelValues(SCHEDULER_SUCCESS, targetModelName, "", "", "").inc();
+        schedulerAttemptSucceeded(targetModelName, "", "", 0);
+    }
+
+    /** A scheduling attempt succeeded onto {@code podName}; a port of 0 or less is an empty label. */
+    public void schedulerAttemptSucceeded(String targetModelName, String podName, String namespace, int port) {
+        schedulerAttempts.labelValues(SCHEDULER_SUCCESS, targetModelName, podName, namespace,
+                port > 0 ? Integer.toString(port) : "").inc();
     }
 
     /** A scheduling attempt failed (no endpoint); the endpoint labels are empty. */

@@ -6,6 +6,7 @@ import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
 import dev.lodestar.epp.framework.plugin.TypedName;
+import dev.lodestar.epp.framework.requestcontrol.Usage;
 import dev.lodestar.epp.framework.scheduling.Endpoint;
 import dev.lodestar.epp.framework.scheduling.ProfileRunResult;
 import dev.lodestar.epp.framework.scheduling.SchedulingResult;
@@ -236,6 +237,21 @@ class EppMetricsTest {
         assertThat(text.buckets("inference_objective_output_tokens", mt).get(16.0)).isEqualTo(1.0);
         assertThat(text.value("inference_objective_prompt_cached_tokens_count", mt)).contains(1.0);
         assertThat(text.buckets("inference_objective_prompt_cached_tokens", mt).get(1.0)).isEqualTo(1.0);
+    }
+
+    @Test
+    void usageRecordsCachedTokensOnlyWhenReported() {
+        EppMetrics metrics = EppMetrics.builder().build();
+        Map<String, String> mt = models("m", "t");
+        metrics.usage("m", "t", new Usage(100, 20, 120, 0));
+        metrics.usage("m", "t", new Usage(300, 10, 310, 64));
+        PrometheusText text = scrape(metrics);
+
+        assertThat(text.value("inference_objective_input_tokens_count", mt)).contains(2.0);
+        assertThat(text.value("inference_objective_input_tokens_sum", mt)).contains(400.0);
+        assertThat(text.value("inference_objective_output_tokens_sum", mt)).contains(30.0);
+        assertThat(text.value("inference_objective_prompt_cached_tokens_count", mt)).contains(1.0);
+        assertThat(text.value("inference_objective_prompt_cached_tokens_sum", mt)).contains(64.0);
     }
 
     @Test
