@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The EPP's own Prometheus metrics, with GIE v1.5.0's names, types, labels and classic bucket
@@ -434,7 +435,7 @@ public final class EppMetrics implements PluginTimer {
         }
 
         private void gauge(PrometheusRegistry registry, String name, String help,
-                           java.util.function.ToDoubleFunction<Averages> value) {
+                           ToDoubleFunction<Averages> value) {
             GaugeWithCallback.builder().name(name).help(alpha(help)).labelNames("name")
                     .callback(callback -> averages().ifPresent(averages ->
                             callback.call(value.applyAsDouble(averages), pool)))

@@ -1,6 +1,8 @@
 package dev.lodestar.epp.grpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
@@ -8,8 +10,10 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,8 +50,8 @@ class GrpcServersTest {
                     int size = request.getRequestBody().getBody().size();
                     responses.onNext(ProcessingResponse.newBuilder()
                             .setRequestBody(BodyResponse.getDefaultInstance())
-                            .setDynamicMetadata(com.google.protobuf.Struct.newBuilder().putFields("size",
-                                    com.google.protobuf.Value.newBuilder().setNumberValue(size).build()))
+                            .setDynamicMetadata(Struct.newBuilder().putFields("size",
+                                    Value.newBuilder().setNumberValue(size).build()))
                             .build());
                 }
 
@@ -154,7 +158,7 @@ class GrpcServersTest {
                 .setRequestBody(HttpBody.newBuilder().setBody(ByteString.copyFromUtf8("late"))).build());
 
         assertThatThrownBy(() -> stream.end.get(20, TimeUnit.SECONDS))
-                .hasRootCauseInstanceOf(io.grpc.StatusRuntimeException.class)
+                .hasRootCauseInstanceOf(StatusRuntimeException.class)
                 .rootCause().hasMessageContaining("UNAVAILABLE").hasMessageContaining("Idle timeout");
     }
 
@@ -165,7 +169,7 @@ class GrpcServersTest {
         assertThat(server.prototype().connectionOptions().tcpNoDelay()).isTrue();
         assertThat(server.prototype().idleConnectionTimeout()).isEqualTo(Duration.ofHours(24));
         assertThat(server.prototype().protocols()).anySatisfy(protocol -> assertThat(protocol)
-                .isInstanceOfSatisfying(io.helidon.webserver.grpc.GrpcConfig.class,
+                .isInstanceOfSatisfying(GrpcConfig.class,
                         grpc -> assertThat(grpc.maxReadBufferSize()).isEqualTo(32 << 20)));
         assertThat(server.hasTls()).isFalse();
     }
