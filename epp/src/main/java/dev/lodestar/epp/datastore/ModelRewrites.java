@@ -16,12 +16,12 @@ import java.util.random.RandomGenerator;
  * given. Immutable.
  */
 public final class ModelRewrites {
-    public static final ModelRewrites NONE = new ModelRewrites(List.of());
-
     private static final Comparator<InferenceModelRewrite> OLDEST_FIRST = Comparator
             .comparing((InferenceModelRewrite r) -> r.metadata().created().orElse(Instant.MAX))
             .thenComparing(r -> String.valueOf(r.metadata().namespace()))
             .thenComparing(r -> r.metadata().name());
+
+    public static final ModelRewrites NONE = new ModelRewrites(List.of());
 
     private final List<InferenceModelRewrite> rewrites;
 

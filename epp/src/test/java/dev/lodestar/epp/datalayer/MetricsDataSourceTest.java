@@ -1,0 +1,127 @@
+package dev.lodestar.epp.datalayer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lodestar.api.config.InvalidConfigException;
+import dev.lodestar.epp.framework.datalayer.EndpointKey;
+import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
+import org.junit.jupiter.api.Test;
+
+import javax.net.ssl.SSLHandshakeException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MetricsDataSourceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static EndpointMetadata endpoint(String metricsHost) {
+        return new EndpointMetadata(EndpointKey.ofRank("default", "pod", 0), "pod", "127.0.0.1", 8000, metricsHost,
+                Map.of());
+    }
+
+    private static MetricsDataSource fromParameters(String json) throws Exception {
+        return (MetricsDataSource) MetricsDataSource.FACTORY.create("source", JSON.readTree(json), null);
+    }
+
+    @Test
+    void upstreamDefaults() {
+        try (MetricsDataSource source = (MetricsDataSource) MetricsDataSource.FACTORY.create("metrics-data-source",
+                JSON.missingNode(), null)) {
+            assertThat(source.typedName().type()).isEqualTo("metrics-data-source");
+            assertThat(source.scheme()).isEqualTo("http");
+            assertThat(source.path()).isEqualTo("/metrics");
+            assertThat(source.insecureSkipVerify()).isTrue();
+            assertThat(source.timeout()).isEqualTo(Duration.ofSeconds(1));
+            assertThat(source.target(endpoint("10.0.0.1:8000"))).hasToString("http://10.0.0.1:8000/metrics");
+            assertThat(source.target(endpoint("[fd00::1]:8000"))).hasToString("http://[fd00::1]:8000/metrics");
+        }
+    }
+
+    @Test
+    void parameters() throws Exception {
+        try (MetricsDataSource source = fromParameters(
+                "{\"scheme\": \"HTTPS\", \"path\": \"stats/prometheus\", \"insecureSkipVerify\": false}")) {
+            assertThat(source.scheme()).isEqualTo("https");
+            assertThat(source.path()).isEqualTo("/stats/prometheus");
+            assertThat(source.insecureSkipVerify()).isFalse();
+            assertThat(source.target(endpoint("10.0.0.1:9000"))).hasToString("https://10.0.0.1:9000/stats/prometheus");
+        }
+    }
+
+    @Test
+    void invalidParameters() {
+        assertThatThrownBy(() -> fromParameters("{\"scheme\": \"ftp\"}"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessage("plugin 'source': unsupported scheme 'ftp' (http or https)");
+        assertThatThrownBy(() -> fromParameters("{\"path\": \" \"}"))
+                .hasMessage("plugin 'source': path must not be empty");
+        assertThatThrownBy(() -> fromParameters("{\"port\": 9090}"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("unknown parameter 'port'");
+        assertThatThrownBy(() -> fromParameters("{\"insecureSkipVerify\": \"maybe\"}"))
+                .isInstanceOf(InvalidConfigException.class);
+        assertThatThrownBy(() -> MetricsDataSource.builder().timeout(Duration.ZERO).build())
+                .hasMessage("timeout must be positive, got PT0S");
+    }
+
+    @Test
+    void fetchesTheBody() throws Exception {
+        try (FixedMetricsServer server = FixedMetricsServer.http("m 1\n");
+             MetricsDataSource source = MetricsDataSource.create()) {
+            assertThat(new String(source.fetch(endpoint(server.hostPort())), StandardCharsets.UTF_8)).isEqualTo("m 1\n");
+        }
+    }
+
+    @Test
+    void statusOtherThan200IsAnError() throws Exception {
+        try (FixedMetricsServer server = FixedMetricsServer.http("gone");
+             MetricsDataSource source = MetricsDataSource.create()) {
+            server.status(503);
+            assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort())))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("unexpected status 503 from http://" + server.hostPort() + "/metrics");
+        }
+    }
+
+    @Test
+    void connectionRefusedIsAnError() throws Exception {
+        int freePort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            freePort = socket.getLocalPort();
+        }
+        try (MetricsDataSource source = MetricsDataSource.create()) {
+            assertThatThrownBy(() -> source.fetch(endpoint("127.0.0.1:" + freePort))).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
+    void unansweredRequestTimesOut() throws Exception {
+        try (FixedMetricsServer server = FixedMetricsServer.http("m 1\n");
+             MetricsDataSource source = MetricsDataSource.builder().timeout(Duration.ofMillis(150)).build()) {
+            server.hang();
+            assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort()))).isInstanceOf(HttpTimeoutException.class);
+        }
+    }
+
+    @Test
+    void httpsAcceptsAnyCertificateWhenSkippingVerification() throws Exception {
+        try (FixedMetricsServer server = FixedMetricsServer.https("m 2\n");
+             MetricsDataSource source = fromParameters("{\"scheme\": \"https\"}")) {
+            assertThat(new String(source.fetch(endpoint(server.hostPort())), StandardCharsets.UTF_8)).isEqualTo("m 2\n");
+        }
+    }
+
+    @Test
+    void httpsVerifiesCertificatesWhenAskedTo() throws Exception {
+        try (FixedMetricsServer server = FixedMetricsServer.https("m 2\n");
+             MetricsDataSource source = fromParameters("{\"scheme\": \"https\", \"insecureSkipVerify\": false}")) {
+            assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort()))).isInstanceOf(SSLHandshakeException.class);
+        }
+    }
+}
