@@ -35,26 +35,41 @@ public final class MetricsDataSource implements Plugin, AutoCloseable {
     /** Upstream bounds each collection by 1 s (its client's own 10 s timeout never bites first). */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
 
-    public static final PluginFactory FACTORY = (name, parameters, handle) -> {
-        Params params = PluginParameters.decode(name, parameters, Params.class);
-        try {
-            return builder().name(name).scheme(params.scheme()).path(params.path())
-                    .insecureSkipVerify(params.insecureSkipVerify()).build();
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException("plugin '" + name + "': " + e.getMessage(), e);
-        }
-    };
+    /** The factory with upstream's defaults. */
+    public static final PluginFactory FACTORY = factory(Params.DEFAULTS);
 
     /**
+     * A factory whose unset parameters come from {@code defaults}: upstream lets the deprecated
+     * {@code --model-server-metrics-scheme}, {@code -path} and {@code -https-insecure-skip-verify} flags
+     * supply them, and explicit plugin parameters win over the flags.
+     */
+    public static PluginFactory factory(Params defaults) {
+        Params fallback = defaults.orElse(Params.DEFAULTS);
+        return (name, parameters, handle) -> {
+            Params params = PluginParameters.decode(name, parameters, Params.class).orElse(fallback);
+            try {
+                return builder().name(name).scheme(params.scheme()).path(params.path())
+                        .insecureSkipVerify(params.insecureSkipVerify()).build();
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("plugin '" + name + "': " + e.getMessage(), e);
+            }
+        };
+    }
+
+    /**
+     * The plugin's parameters; a null field is unset.
+     *
      * @param scheme             {@code http} or {@code https} (default {@value #DEFAULT_SCHEME})
      * @param path               the metrics path (default {@value #DEFAULT_PATH})
      * @param insecureSkipVerify with https, accept any server certificate (default true)
      */
     public record Params(String scheme, String path, Boolean insecureSkipVerify) {
-        public Params {
-            scheme = scheme == null ? DEFAULT_SCHEME : scheme;
-            path = path == null ? DEFAULT_PATH : path;
-            insecureSkipVerify = insecureSkipVerify == null ? DEFAULT_INSECURE_SKIP_VERIFY : insecureSkipVerify;
+        public static final Params DEFAULTS = new Params(DEFAULT_SCHEME, DEFAULT_PATH, DEFAULT_INSECURE_SKIP_VERIFY);
+
+        /** These parameters with the unset ones taken from {@code defaults}. */
+        public Params orElse(Params defaults) {
+            return new Params(scheme == null ? defaults.scheme : scheme, path == null ? defaults.path : path,
+                    insecureSkipVerify == null ? defaults.insecureSkipVerify : insecureSkipVerify);
         }
     }
 

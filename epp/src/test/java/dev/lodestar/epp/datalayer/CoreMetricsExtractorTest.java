@@ -3,6 +3,7 @@ package dev.lodestar.epp.datalayer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lodestar.api.config.InvalidConfigException;
+import dev.lodestar.epp.config.PluginRegistry;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
@@ -36,6 +37,11 @@ class CoreMetricsExtractorTest {
     private static CoreMetricsExtractor fromParameters(String json) throws Exception {
         JsonNode parameters = JSON.readTree(json);
         return (CoreMetricsExtractor) CoreMetricsExtractor.FACTORY.create("extractor", parameters, null);
+    }
+
+    @Test
+    void registeredAsABuiltInPlugin() {
+        assertThat(PluginRegistry.builtIn().factory(CoreMetricsExtractor.TYPE)).containsSame(CoreMetricsExtractor.FACTORY);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.lodestar.epp.datalayer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lodestar.api.config.InvalidConfigException;
+import dev.lodestar.epp.config.PluginRegistry;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,11 @@ class MetricsDataSourceTest {
     }
 
     @Test
+    void registeredAsABuiltInPlugin() {
+        assertThat(PluginRegistry.builtIn().factory(MetricsDataSource.TYPE)).containsSame(MetricsDataSource.FACTORY);
+    }
+
+    @Test
     void upstreamDefaults() {
         try (MetricsDataSource source = (MetricsDataSource) MetricsDataSource.FACTORY.create("metrics-data-source",
                 JSON.missingNode(), null)) {
@@ -51,6 +57,21 @@ class MetricsDataSourceTest {
             assertThat(source.path()).isEqualTo("/stats/prometheus");
             assertThat(source.insecureSkipVerify()).isFalse();
             assertThat(source.target(endpoint("10.0.0.1:9000"))).hasToString("https://10.0.0.1:9000/stats/prometheus");
+        }
+    }
+
+    @Test
+    void deprecatedFlagsCanSupplyTheDefaults() throws Exception {
+        var factory = MetricsDataSource.factory(new MetricsDataSource.Params("https", "/flag-path", null));
+        try (MetricsDataSource fromFlags = (MetricsDataSource) factory.create("s", JSON.readTree("{}"), null);
+             MetricsDataSource explicit = (MetricsDataSource) factory.create("s",
+                     JSON.readTree("{\"scheme\": \"http\", \"insecureSkipVerify\": false}"), null)) {
+            assertThat(fromFlags.scheme()).isEqualTo("https");
+            assertThat(fromFlags.path()).isEqualTo("/flag-path");
+            assertThat(fromFlags.insecureSkipVerify()).isTrue();
+            assertThat(explicit.scheme()).isEqualTo("http");
+            assertThat(explicit.path()).isEqualTo("/flag-path");
+            assertThat(explicit.insecureSkipVerify()).isFalse();
         }
     }
 
