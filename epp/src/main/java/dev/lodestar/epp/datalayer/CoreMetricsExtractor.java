@@ -131,8 +131,14 @@ public final class CoreMetricsExtractor implements Plugin {
      * @throws PrometheusFormatException when the body is not valid exposition text
      */
     public Extraction extract(byte[] body, EndpointMetadata endpoint, EndpointMetrics previous, Instant scrapeTime) {
+        return extract(body, 0, body.length, endpoint, previous, scrapeTime);
+    }
+
+    /** As {@link #extract(byte[], EndpointMetadata, EndpointMetrics, Instant)}, for a range of a buffer. */
+    public Extraction extract(byte[] body, int offset, int length, EndpointMetadata endpoint, EndpointMetrics previous,
+                              Instant scrapeTime) {
         EngineMapping mapping = mappingFor(endpoint);
-        return mapping.extract(mapping.parser().parse(body), previous, scrapeTime);
+        return mapping.extract(mapping.parser().parse(body, offset, length), previous, scrapeTime);
     }
 
     /** Extracts an already parsed scrape. */

@@ -14,20 +14,20 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.GeneralSecurityException;
+import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * Fetches an endpoint's metrics over HTTP(S) from {@code <scheme>://<metricsHost><path>}. One HTTP/1.1
- * client is shared by all endpoints, so each endpoint keeps a pooled connection between scrapes.
+ * Where and how endpoints' metrics are fetched: {@code <scheme>://<metricsHost><path>} over HTTP/1.1,
+ * with TLS for https. Each scrape loop opens its own kept-alive {@link MetricsConnection}.
  */
-public final class MetricsDataSource implements Plugin, AutoCloseable {
+public final class MetricsDataSource implements Plugin {
     public static final String TYPE = "metrics-data-source";
     public static final String DEFAULT_SCHEME = "http";
     public static final String DEFAULT_PATH = "/metrics";
@@ -78,7 +78,7 @@ public final class MetricsDataSource implements Plugin, AutoCloseable {
     private final String path;
     private final boolean insecureSkipVerify;
     private final Duration timeout;
-    private final HttpClient client;
+    private final Optional<SSLContext> tls;
 
     private MetricsDataSource(Builder builder) {
         this.typedName = new TypedName(TYPE, builder.name);
@@ -95,14 +95,17 @@ public final class MetricsDataSource implements Plugin, AutoCloseable {
             throw new IllegalArgumentException("timeout must be positive, got " + builder.timeout);
         }
         this.timeout = builder.timeout;
-        HttpClient.Builder http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NORMAL);
-        if (scheme.equals("https") && insecureSkipVerify) {
-            http.sslContext(trustingEveryCertificate());
+        if (!scheme.equals("https")) {
+            this.tls = Optional.empty();
+        } else if (insecureSkipVerify) {
+            this.tls = Optional.of(trustingEveryCertificate());
+        } else {
+            try {
+                this.tls = Optional.of(SSLContext.getDefault());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("no default TLS context", e);
+            }
         }
-        this.client = http.build();
     }
 
     /** A source with upstream's defaults: {@code http}, {@code /metrics}, 1 s timeout. */
@@ -137,33 +140,39 @@ public final class MetricsDataSource implements Plugin, AutoCloseable {
 
     /** Where an endpoint's metrics are read from. */
     public URI target(EndpointMetadata endpoint) {
-        return URI.create(scheme + "://" + endpoint.metricsHost() + path);
+        return target(endpoint.metricsHost());
+    }
+
+    URI target(String metricsHost) {
+        return URI.create(scheme + "://" + metricsHost + path);
+    }
+
+    /** The TLS context of https sources. */
+    Optional<SSLContext> tls() {
+        return tls;
+    }
+
+    /** A connection for one scrape loop; close it when the loop ends. */
+    public MetricsConnection openConnection() {
+        return new MetricsConnection(this);
     }
 
     /**
-     * Fetches the metrics body of an endpoint, blocking (at most the timeout) on the calling thread.
+     * Fetches an endpoint's metrics once, on a connection of its own, blocking at most the timeout.
      *
      * @throws IOException on a connection failure, a timeout or a status other than 200
      */
-    public byte[] fetch(EndpointMetadata endpoint) throws IOException, InterruptedException {
-        URI target = target(endpoint);
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(timeout).GET().build();
-        HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        if (response.statusCode() != 200) {
-            throw new IOException("unexpected status " + response.statusCode() + " from " + target);
+    public byte[] fetch(EndpointMetadata endpoint) throws IOException {
+        try (MetricsConnection connection = openConnection()) {
+            MetricsConnection.Body body = connection.fetch(endpoint);
+            return Arrays.copyOfRange(body.bytes(), body.offset(), body.offset() + body.length());
         }
-        return response.body();
-    }
-
-    @Override
-    public void close() {
-        client.close();
     }
 
     /**
      * An SSL context that accepts any server certificate and host name, as Go's {@code InsecureSkipVerify}.
-     * The trust manager must be an {@link X509ExtendedTrustManager}: for a plain X509TrustManager the JDK
-     * adds its own host-name check, which fails for model servers reached by IP with self-signed certificates.
+     * The trust manager is an {@link X509ExtendedTrustManager} because the JDK wraps a plain
+     * X509TrustManager in one that checks host names whenever an identification algorithm is set.
      */
     private static SSLContext trustingEveryCertificate() {
         TrustManager trustAll = new X509ExtendedTrustManager() {

@@ -7,7 +7,7 @@ import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
 
 import java.io.IOException;
-import java.net.http.HttpTimeoutException;
+import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
@@ -36,14 +36,12 @@ public final class MetricsScraper implements EndpointListener, AutoCloseable {
     private final CoreMetricsExtractor extractor;
     private final long intervalNanos;
     private final Clock clock;
-    private final boolean ownsSource;
     private final Map<EndpointKey, ScrapeLoop> loops = new ConcurrentHashMap<>();
     private final Set<ScrapeLoop> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private MetricsScraper(Builder builder) {
-        this.ownsSource = builder.source == null;
-        this.source = ownsSource ? MetricsDataSource.create() : builder.source;
+        this.source = builder.source == null ? MetricsDataSource.create() : builder.source;
         this.extractor = builder.extractor == null ? CoreMetricsExtractor.create() : builder.extractor;
         if (builder.refreshInterval.isNegative() || builder.refreshInterval.isZero()) {
             throw new IllegalArgumentException("refresh interval must be positive, got " + builder.refreshInterval);
@@ -115,9 +113,6 @@ public final class MetricsScraper implements EndpointListener, AutoCloseable {
             }
         }
         loops.clear();
-        if (ownsSource) {
-            source.close();
-        }
     }
 
     private final class ScrapeLoop implements Runnable {
@@ -142,10 +137,10 @@ public final class MetricsScraper implements EndpointListener, AutoCloseable {
 
         @Override
         public void run() {
-            try {
+            try (MetricsConnection connection = source.openConnection()) {
                 while (!stopped) {
                     long started = System.nanoTime();
-                    scrapeOnce();
+                    scrapeOnce(connection);
                     long wakeUp = started + intervalNanos;
                     long wait;
                     while (!stopped && (wait = wakeUp - System.nanoTime()) > 0) {
@@ -157,22 +152,20 @@ public final class MetricsScraper implements EndpointListener, AutoCloseable {
             }
         }
 
-        private void scrapeOnce() {
+        private void scrapeOnce(MetricsConnection connection) {
             EndpointMetadata metadata = endpoint.metadata();
             String error;
             try {
-                byte[] body = source.fetch(metadata);
+                MetricsConnection.Body body = connection.fetch(metadata);
                 if (stopped) {
                     return;
                 }
-                Extraction extraction = extractor.extract(body, metadata, endpoint.metrics(), clock.instant());
+                Extraction extraction = extractor.extract(body.bytes(), body.offset(), body.length(), metadata,
+                        endpoint.metrics(), clock.instant());
                 extraction.metrics().ifPresent(endpoint::updateMetrics);
                 error = String.join("; ", extraction.errors());
-            } catch (InterruptedException e) {
-                return;
-            } catch (HttpTimeoutException e) {
-                error = "timed out after " + source.timeout().toMillis() + " ms fetching "
-                        + source.target(metadata);
+            } catch (SocketTimeoutException e) {
+                error = e.getMessage() + " fetching " + source.target(metadata);
             } catch (IOException e) {
                 error = describe(e) + " (" + source.target(metadata) + ")";
             } catch (PrometheusFormatException e) {
@@ -207,7 +200,7 @@ public final class MetricsScraper implements EndpointListener, AutoCloseable {
         private Builder() {
         }
 
-        /** Where metrics are fetched from; default a {@link MetricsDataSource#create()} the scraper owns. */
+        /** Where metrics are fetched from; default {@link MetricsDataSource#create()}. */
         public Builder source(MetricsDataSource source) {
             this.source = Objects.requireNonNull(source, "source");
             return this;

@@ -20,7 +20,8 @@ import java.util.Set;
  * A parser of the Prometheus text exposition format 0.0.4: {@code # HELP} and {@code # TYPE} lines, samples
  * with escaped label values, {@code +Inf}/{@code -Inf}/{@code NaN} and scientific values, optional
  * millisecond timestamps. OpenMetrics payloads parse too as far as the extractor needs: {@code # EOF} ends
- * the input and exemplars after a value are skipped.
+ * the input and exemplars after a value are skipped. Prometheus 3's quoted UTF-8 metric and label names
+ * are not supported (model servers do not emit them unless asked to).
  *
  * <p>A parser made with {@link #selecting} reads only the series it was asked for: a model server's
  * {@code /metrics} is mostly histogram buckets nobody here reads, and scraping every endpoint every 50 ms

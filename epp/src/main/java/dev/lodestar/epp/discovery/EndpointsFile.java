@@ -117,8 +117,7 @@ final class EndpointsFile {
             if (!labelsNode.isObject()) {
                 throw new IllegalArgumentException(at + ": 'labels' must be a mapping, got " + kind(labelsNode));
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = labelsNode.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> label = it.next();
+            for (Map.Entry<String, JsonNode> label : labelsNode.properties()) {
                 if (!label.getValue().isValueNode() || label.getValue().isNull()) {
                     throw new IllegalArgumentException(at + ": label '" + label.getKey() + "' must have a plain value");
                 }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import javax.net.ssl.SSLHandshakeException;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.http.HttpTimeoutException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -37,42 +37,39 @@ class MetricsDataSourceTest {
 
     @Test
     void upstreamDefaults() {
-        try (MetricsDataSource source = (MetricsDataSource) MetricsDataSource.FACTORY.create("metrics-data-source",
-                JSON.missingNode(), null)) {
-            assertThat(source.typedName().type()).isEqualTo("metrics-data-source");
-            assertThat(source.scheme()).isEqualTo("http");
-            assertThat(source.path()).isEqualTo("/metrics");
-            assertThat(source.insecureSkipVerify()).isTrue();
-            assertThat(source.timeout()).isEqualTo(Duration.ofSeconds(1));
-            assertThat(source.target(endpoint("10.0.0.1:8000"))).hasToString("http://10.0.0.1:8000/metrics");
-            assertThat(source.target(endpoint("[fd00::1]:8000"))).hasToString("http://[fd00::1]:8000/metrics");
-        }
+        MetricsDataSource source = (MetricsDataSource) MetricsDataSource.FACTORY.create("metrics-data-source",
+                JSON.missingNode(), null);
+        assertThat(source.typedName().type()).isEqualTo("metrics-data-source");
+        assertThat(source.scheme()).isEqualTo("http");
+        assertThat(source.path()).isEqualTo("/metrics");
+        assertThat(source.insecureSkipVerify()).isTrue();
+        assertThat(source.timeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(source.target(endpoint("10.0.0.1:8000"))).hasToString("http://10.0.0.1:8000/metrics");
+        assertThat(source.target(endpoint("[fd00::1]:8000"))).hasToString("http://[fd00::1]:8000/metrics");
     }
 
     @Test
     void parameters() throws Exception {
-        try (MetricsDataSource source = fromParameters(
-                "{\"scheme\": \"HTTPS\", \"path\": \"stats/prometheus\", \"insecureSkipVerify\": false}")) {
-            assertThat(source.scheme()).isEqualTo("https");
-            assertThat(source.path()).isEqualTo("/stats/prometheus");
-            assertThat(source.insecureSkipVerify()).isFalse();
-            assertThat(source.target(endpoint("10.0.0.1:9000"))).hasToString("https://10.0.0.1:9000/stats/prometheus");
-        }
+        MetricsDataSource source = fromParameters(
+                "{\"scheme\": \"HTTPS\", \"path\": \"stats/prometheus\", \"insecureSkipVerify\": false}");
+        assertThat(source.scheme()).isEqualTo("https");
+        assertThat(source.path()).isEqualTo("/stats/prometheus");
+        assertThat(source.insecureSkipVerify()).isFalse();
+        assertThat(source.target(endpoint("10.0.0.1:9000"))).hasToString("https://10.0.0.1:9000/stats/prometheus");
     }
 
     @Test
     void deprecatedFlagsCanSupplyTheDefaults() throws Exception {
         var factory = MetricsDataSource.factory(new MetricsDataSource.Params("https", "/flag-path", null));
-        try (MetricsDataSource fromFlags = (MetricsDataSource) factory.create("s", JSON.readTree("{}"), null);
-             MetricsDataSource explicit = (MetricsDataSource) factory.create("s",
-                     JSON.readTree("{\"scheme\": \"http\", \"insecureSkipVerify\": false}"), null)) {
-            assertThat(fromFlags.scheme()).isEqualTo("https");
-            assertThat(fromFlags.path()).isEqualTo("/flag-path");
-            assertThat(fromFlags.insecureSkipVerify()).isTrue();
-            assertThat(explicit.scheme()).isEqualTo("http");
-            assertThat(explicit.path()).isEqualTo("/flag-path");
-            assertThat(explicit.insecureSkipVerify()).isFalse();
-        }
+        MetricsDataSource fromFlags = (MetricsDataSource) factory.create("s", JSON.readTree("{}"), null);
+        MetricsDataSource explicit = (MetricsDataSource) factory.create("s",
+                JSON.readTree("{\"scheme\": \"http\", \"insecureSkipVerify\": false}"), null);
+        assertThat(fromFlags.scheme()).isEqualTo("https");
+        assertThat(fromFlags.path()).isEqualTo("/flag-path");
+        assertThat(fromFlags.insecureSkipVerify()).isTrue();
+        assertThat(explicit.scheme()).isEqualTo("http");
+        assertThat(explicit.path()).isEqualTo("/flag-path");
+        assertThat(explicit.insecureSkipVerify()).isFalse();
     }
 
     @Test
@@ -93,16 +90,16 @@ class MetricsDataSourceTest {
 
     @Test
     void fetchesTheBody() throws Exception {
-        try (FixedMetricsServer server = FixedMetricsServer.http("m 1\n");
-             MetricsDataSource source = MetricsDataSource.create()) {
+        MetricsDataSource source = MetricsDataSource.create();
+        try (FixedMetricsServer server = FixedMetricsServer.http("m 1\n")) {
             assertThat(new String(source.fetch(endpoint(server.hostPort())), StandardCharsets.UTF_8)).isEqualTo("m 1\n");
         }
     }
 
     @Test
     void statusOtherThan200IsAnError() throws Exception {
-        try (FixedMetricsServer server = FixedMetricsServer.http("gone");
-             MetricsDataSource source = MetricsDataSource.create()) {
+        MetricsDataSource source = MetricsDataSource.create();
+        try (FixedMetricsServer server = FixedMetricsServer.http("gone")) {
             server.status(503);
             assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort())))
                     .isInstanceOf(IOException.class)
@@ -116,32 +113,33 @@ class MetricsDataSourceTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             freePort = socket.getLocalPort();
         }
-        try (MetricsDataSource source = MetricsDataSource.create()) {
-            assertThatThrownBy(() -> source.fetch(endpoint("127.0.0.1:" + freePort))).isInstanceOf(IOException.class);
-        }
+        assertThatThrownBy(() -> MetricsDataSource.create().fetch(endpoint("127.0.0.1:" + freePort)))
+                .isInstanceOf(IOException.class);
     }
 
     @Test
     void unansweredRequestTimesOut() throws Exception {
-        try (FixedMetricsServer server = FixedMetricsServer.http("m 1\n");
-             MetricsDataSource source = MetricsDataSource.builder().timeout(Duration.ofMillis(150)).build()) {
+        MetricsDataSource source = MetricsDataSource.builder().timeout(Duration.ofMillis(150)).build();
+        try (FixedMetricsServer server = FixedMetricsServer.http("m 1\n")) {
             server.hang();
-            assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort()))).isInstanceOf(HttpTimeoutException.class);
+            assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort())))
+                    .isInstanceOf(SocketTimeoutException.class)
+                    .hasMessage("timed out after 150 ms");
         }
     }
 
     @Test
     void httpsAcceptsAnyCertificateWhenSkippingVerification() throws Exception {
-        try (FixedMetricsServer server = FixedMetricsServer.https("m 2\n");
-             MetricsDataSource source = fromParameters("{\"scheme\": \"https\"}")) {
+        MetricsDataSource source = fromParameters("{\"scheme\": \"https\"}");
+        try (FixedMetricsServer server = FixedMetricsServer.https("m 2\n")) {
             assertThat(new String(source.fetch(endpoint(server.hostPort())), StandardCharsets.UTF_8)).isEqualTo("m 2\n");
         }
     }
 
     @Test
     void httpsVerifiesCertificatesWhenAskedTo() throws Exception {
-        try (FixedMetricsServer server = FixedMetricsServer.https("m 2\n");
-             MetricsDataSource source = fromParameters("{\"scheme\": \"https\", \"insecureSkipVerify\": false}")) {
+        MetricsDataSource source = fromParameters("{\"scheme\": \"https\", \"insecureSkipVerify\": false}");
+        try (FixedMetricsServer server = FixedMetricsServer.https("m 2\n")) {
             assertThatThrownBy(() -> source.fetch(endpoint(server.hostPort()))).isInstanceOf(SSLHandshakeException.class);
         }
     }

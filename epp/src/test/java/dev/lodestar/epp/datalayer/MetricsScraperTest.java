@@ -177,7 +177,7 @@ class MetricsScraperTest {
         FixedMetricsServer hanging = closing(FixedMetricsServer.http(fixture("vllm-metrics.txt")));
         hanging.hang();
         MetricsScraper quick = closing(MetricsScraper.builder().refreshInterval(INTERVAL)
-                .source(closing(MetricsDataSource.builder().timeout(Duration.ofMillis(100)).build())).build());
+                .source(MetricsDataSource.builder().timeout(Duration.ofMillis(100)).build()).build());
         Datastore store = new Datastore();
         store.addListener(quick);
         EndpointMetadata endpoint = endpoint("slow", hanging.hostPort(), Map.of());
