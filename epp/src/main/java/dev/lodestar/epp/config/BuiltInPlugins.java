@@ -1,5 +1,8 @@
 package dev.lodestar.epp.config;
 
+import dev.lodestar.epp.datalayer.CoreMetricsExtractor;
+import dev.lodestar.epp.datalayer.MetricsDataSource;
+import dev.lodestar.epp.discovery.FileDiscovery;
 import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
 import dev.lodestar.epp.plugins.destinationendpointservedverifier.DestinationEndpointServedVerifier;
 import dev.lodestar.epp.plugins.headerbasedtestingfilter.HeaderBasedTestingFilter;
@@ -27,6 +30,9 @@ final class BuiltInPlugins {
 
     static void registerAll(PluginRegistry registry) {
         // Plugins register here, one line each, in alphabetical order of type.
+        registry.register(CoreMetricsExtractor.TYPE, CoreMetricsExtractor.FACTORY);
+        registry.register(FileDiscovery.TYPE, FileDiscovery.FACTORY);
+        registry.register(MetricsDataSource.TYPE, MetricsDataSource.FACTORY);
         registry.register(LabelSelectorFilter.DEPRECATED_TYPE, LabelSelectorFilter.DEPRECATED_FACTORY);
         registry.register(ConcurrencyDetector.TYPE, ConcurrencyDetector.FACTORY);
         registry.register(DestinationEndpointServedVerifier.TYPE, DestinationEndpointServedVerifier.FACTORY);
