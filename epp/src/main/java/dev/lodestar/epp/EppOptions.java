@@ -31,10 +31,13 @@ public final class EppOptions {
             description = "Prometheus /metrics port (default: ${DEFAULT-VALUE}).")
     int metricsPort;
 
-    @Option(names = "--metrics-endpoint-auth", defaultValue = "false", arity = "0..1", fallbackValue = "true",
-            description = "Require a bearer token on /metrics (default: ${DEFAULT-VALUE}; upstream checks Kubernetes "
-                    + "TokenReview, which needs the controllers module).")
+    @Option(names = "--metrics-endpoint-auth", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            description = "Require a bearer token listed in --metrics-token-file on /metrics (default: ${DEFAULT-VALUE}).")
     boolean metricsEndpointAuth;
+
+    @Option(names = "--metrics-token-file", defaultValue = "",
+            description = "Bearer tokens /metrics accepts, one per line (re-read when it changes).")
+    String metricsTokenFile;
 
     @Option(names = "--pool-name", defaultValue = "", description = "InferencePool this EPP serves (Kubernetes mode).")
     String poolName;
@@ -226,6 +229,10 @@ public final class EppOptions {
 
     public boolean metricsEndpointAuth() {
         return metricsEndpointAuth;
+    }
+
+    public Optional<Path> metricsTokenFile() {
+        return Optional.of(metricsTokenFile).filter(s -> !s.isEmpty()).map(Path::of);
     }
 
     public String poolName() {

@@ -28,6 +28,18 @@ public final class PluginRegistry {
         return this;
     }
 
+    /**
+     * Swaps the factory of a registered type (e.g. to feed deprecated flags in as parameter defaults).
+     *
+     * @throws IllegalArgumentException when the type is not registered
+     */
+    public PluginRegistry replace(String type, PluginFactory factory) {
+        if (factories.replace(type, factory) == null) {
+            throw new IllegalArgumentException("plugin type '" + type + "' is not registered");
+        }
+        return this;
+    }
+
     public Optional<PluginFactory> factory(String type) {
         return Optional.ofNullable(factories.get(type));
     }
