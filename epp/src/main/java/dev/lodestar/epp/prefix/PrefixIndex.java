@@ -32,10 +32,11 @@ import java.util.function.Supplier;
  * {@code purgeInterval}. A lookup racing with the writer may miss or see a block that is being moved or
  * evicted; the index is approximate anyway.
  *
- * <p>Memory: an indexed block (one hash on one server) is a slot in six primitive arrays
- * ({@code long} hash, {@code int} server, hash-chain next/prev, LRU prev/next: 28 bytes), and each
- * distinct hash a slot in an open-addressing {@code int} table (load at most 0.75) that points at the
- * head of the chain of blocks with that hash. No object per block.
+ * <p>Memory: an indexed block (one hash on one server) is 28 bytes in two primitive arrays, no object:
+ * 16 bytes that lookups read (hash; server and next block of the same hash packed in one long, so a
+ * lookup touches one cache line per block) and 12 that only the writer uses (previous block of the same
+ * hash, LRU previous and next). Each distinct hash is a slot in an open-addressing {@code int} table
+ * (load at most 0.75) pointing at the first block of its chain.
  */
 public final class PrefixIndex implements AutoCloseable {
     public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofMinutes(2);
@@ -82,9 +83,7 @@ public final class PrefixIndex implements AutoCloseable {
         this.activeServers = builder.activeServers;
         this.purgeIntervalNanos = builder.purgeInterval.toNanos();
         this.queue = new MpscArrayQueue<>(builder.queueCapacity);
-        this.store = new Store(new long[INITIAL_ENTRIES], new int[INITIAL_ENTRIES], new int[INITIAL_ENTRIES],
-                new int[INITIAL_ENTRIES], new int[INITIAL_ENTRIES], new int[INITIAL_ENTRIES],
-                new int[INITIAL_TABLE]);
+        this.store = new Store(new long[2 * INITIAL_ENTRIES], new int[3 * INITIAL_ENTRIES], new int[INITIAL_TABLE]);
         this.writer = Thread.ofPlatform().daemon().name("prefix-index-" + builder.name).unstarted(this::runWriter);
         this.writer.start();
     }
@@ -108,16 +107,65 @@ public final class PrefixIndex implements AutoCloseable {
         if (keys.length == 0) {
             return Matches.NONE;
         }
+        // Walks every hash's chain of blocks one step at a time, round after round, rather than one chain
+        // after the other: the steps of a round are independent loads the CPU overlaps, where one chain
+        // alone is a sequence of dependent cache misses.
+        int[] cursors = new int[chain.length];
+        int walking = 0;
+        while (walking < chain.length) {
+            int head = s.head(chain[walking]);
+            if (head < 0) {
+                break;
+            }
+            cursors[walking++] = head;
+        }
+        if (walking == 0) {
+            return Matches.NONE;
+        }
+        long[] hashes = new long[walking];
+        System.arraycopy(chain, 0, hashes, 0, walking);
+        int[] counts = new int[keys.length];
+        for (int round = 0; walking > 0 && round < keys.length; round++) {
+            int next = 0;
+            for (int i = 0; i < walking; i++) {
+                int entry = cursors[i];
+                long hash = hashes[i];
+                if (entry >= s.capacity || (long) LONGS.getOpaque(s.entries, 2 * entry) != hash) {
+                    if (round == 0) {
+                        // The writer moved this block since the probe: redo the walk one chain at a time,
+                        // which stops exactly at the first hash no server holds.
+                        return matchSequentially(s, keys, chain);
+                    }
+                    continue;
+                }
+                long link = (long) LONGS.getAcquire(s.entries, 2 * entry + 1);
+                int server = serverOf(link);
+                if (server >= 0 && server < keys.length) {
+                    counts[server]++;
+                }
+                int following = nextOf(link);
+                if (following >= 0) {
+                    cursors[next] = following;
+                    hashes[next] = hash;
+                    next++;
+                }
+            }
+            walking = next;
+        }
+        return new Matches(this, counts, keys, chain.length);
+    }
+
+    private Matches matchSequentially(Store s, EndpointKey[] keys, long[] chain) {
         int[] counts = null;
-        int maxChain = keys.length;
         for (long hash : chain) {
             int entry = s.head(hash);
             boolean held = false;
-            for (int steps = 0; entry >= 0 && entry < s.hash.length && steps < maxChain; steps++) {
-                if ((long) LONGS.getOpaque(s.hash, entry) != hash) {
+            for (int steps = 0; entry >= 0 && entry < s.capacity && steps < keys.length; steps++) {
+                if ((long) LONGS.getOpaque(s.entries, 2 * entry) != hash) {
                     break;
                 }
-                int server = (int) INTS.getOpaque(s.server, entry);
+                long link = (long) LONGS.getAcquire(s.entries, 2 * entry + 1);
+                int server = serverOf(link);
                 if (server >= 0 && server < keys.length) {
                     if (counts == null) {
                         counts = new int[keys.length];
@@ -125,7 +173,7 @@ public final class PrefixIndex implements AutoCloseable {
                     counts[server]++;
                     held = true;
                 }
-                entry = (int) INTS.getAcquire(s.chainNext, entry);
+                entry = nextOf(link);
             }
             if (!held) {
                 break;
@@ -195,7 +243,7 @@ public final class PrefixIndex implements AutoCloseable {
     /** Bytes held by the index's arrays (entries, table, per-server state), excluding the queue. */
     public long footprintBytes() {
         Store s = store;
-        long perEntry = (long) s.hash.length * Long.BYTES + 5L * s.server.length * Integer.BYTES;
+        long perEntry = (long) s.entries.length * Long.BYTES + (long) s.links.length * Integer.BYTES;
         long table = (long) s.table.length * Integer.BYTES;
         long servers = 4L * lruHead.length * Integer.BYTES + (long) keysById.length * 4;
         return perEntry + table + servers;
@@ -348,7 +396,7 @@ public final class PrefixIndex implements AutoCloseable {
     private void dropServer(int id) {
         Store s = store;
         for (int entry = lruHead[id]; entry != NONE; ) {
-            int next = s.lruNext[entry];
+            int next = s.lruNext(entry);
             unlinkFromChain(s, entry);
             release(s, entry);
             entry = next;
@@ -368,8 +416,8 @@ public final class PrefixIndex implements AutoCloseable {
         Store s = store;
         int slot = s.slotOf(hash);
         if (slot >= 0) {
-            for (int entry = s.table[slot] - 1; entry != NONE; entry = s.chainNext[entry]) {
-                if (s.server[entry] == server) {
+            for (int entry = s.table[slot] - 1; entry != NONE; entry = s.chainNext(entry)) {
+                if (s.server(entry) == server) {
                     moveToFront(s, server, entry);
                     return;
                 }
@@ -384,18 +432,16 @@ public final class PrefixIndex implements AutoCloseable {
         }
         int entry = allocate();
         s = store;
-        LONGS.setOpaque(s.hash, entry, hash);
-        INTS.setOpaque(s.server, entry, server);
         linkLruFront(s, server, entry);
         liveEntries++;
-        s.chainPrev[entry] = NONE;
+        s.setChainPrev(entry, NONE);
         if (slot >= 0) {
             int head = s.table[slot] - 1;
-            INTS.setRelease(s.chainNext, entry, head);
-            s.chainPrev[head] = entry;
+            s.publish(entry, hash, server, head);
+            s.setChainPrev(head, entry);
             INTS.setRelease(s.table, slot, entry + 1);
         } else {
-            INTS.setRelease(s.chainNext, entry, NONE);
+            s.publish(entry, hash, server, NONE);
             INTS.setRelease(s.table, -slot - 1, entry + 1);
             distinctHashes++;
             if (distinctHashes * 4 > (long) s.table.length * 3) {
@@ -405,26 +451,25 @@ public final class PrefixIndex implements AutoCloseable {
     }
 
     private int allocate() {
+        Store s = store;
         if (freeEntry != NONE) {
             int entry = freeEntry;
-            freeEntry = store.lruNext[entry];
+            freeEntry = s.lruNext(entry);
             return entry;
         }
-        Store s = store;
-        if (entryHighWater == s.hash.length) {
-            int size = (int) Math.min(Integer.MAX_VALUE - 8, s.hash.length + (long) (s.hash.length >> 1));
-            if (size <= s.hash.length) {
+        if (entryHighWater == s.capacity) {
+            long grown = s.capacity + (long) (s.capacity >> 1);
+            if (grown * 3 > Integer.MAX_VALUE - 8) {
                 throw new IllegalStateException("prefix index is full");
             }
-            store = new Store(Arrays.copyOf(s.hash, size), Arrays.copyOf(s.server, size),
-                    Arrays.copyOf(s.chainNext, size), Arrays.copyOf(s.chainPrev, size),
-                    Arrays.copyOf(s.lruPrev, size), Arrays.copyOf(s.lruNext, size), s.table);
+            int size = (int) grown;
+            store = new Store(Arrays.copyOf(s.entries, 2 * size), Arrays.copyOf(s.links, 3 * size), s.table);
         }
         return entryHighWater++;
     }
 
     private void release(Store s, int entry) {
-        s.lruNext[entry] = freeEntry;
+        s.setLruNext(entry, freeEntry);
         freeEntry = entry;
         liveEntries--;
     }
@@ -435,32 +480,32 @@ public final class PrefixIndex implements AutoCloseable {
         int mask = table.length - 1;
         for (int head : s.table) {
             if (head != 0) {
-                int i = spread(s.hash[head - 1]) & mask;
+                int i = spread(s.hash(head - 1)) & mask;
                 while (table[i] != 0) {
                     i = (i + 1) & mask;
                 }
                 table[i] = head;
             }
         }
-        store = new Store(s.hash, s.server, s.chainNext, s.chainPrev, s.lruPrev, s.lruNext, table);
+        store = new Store(s.entries, s.links, table);
     }
 
     private void unlinkFromChain(Store s, int entry) {
-        int previous = s.chainPrev[entry];
-        int next = s.chainNext[entry];
+        int previous = s.chainPrev(entry);
+        int next = s.chainNext(entry);
         if (previous != NONE) {
-            INTS.setRelease(s.chainNext, previous, next);
+            s.setChainNext(previous, next);
             if (next != NONE) {
-                s.chainPrev[next] = previous;
+                s.setChainPrev(next, previous);
             }
             return;
         }
-        int slot = s.slotOf(s.hash[entry]);
+        int slot = s.slotOf(s.hash(entry));
         if (slot < 0) {
             throw new IllegalStateException("prefix index: block without table slot");
         }
         if (next != NONE) {
-            s.chainPrev[next] = NONE;
+            s.setChainPrev(next, NONE);
             INTS.setRelease(s.table, slot, next + 1);
         } else {
             s.deleteSlot(slot);
@@ -477,15 +522,15 @@ public final class PrefixIndex implements AutoCloseable {
     }
 
     private void unlinkFromLru(Store s, int server, int entry) {
-        int previous = s.lruPrev[entry];
-        int next = s.lruNext[entry];
+        int previous = s.lruPrev(entry);
+        int next = s.lruNext(entry);
         if (previous != NONE) {
-            s.lruNext[previous] = next;
+            s.setLruNext(previous, next);
         } else {
             lruHead[server] = next;
         }
         if (next != NONE) {
-            s.lruPrev[next] = previous;
+            s.setLruPrev(next, previous);
         } else {
             lruTail[server] = previous;
         }
@@ -494,15 +539,23 @@ public final class PrefixIndex implements AutoCloseable {
 
     private void linkLruFront(Store s, int server, int entry) {
         int head = lruHead[server];
-        s.lruPrev[entry] = NONE;
-        s.lruNext[entry] = head;
+        s.setLruPrev(entry, NONE);
+        s.setLruNext(entry, head);
         if (head != NONE) {
-            s.lruPrev[head] = entry;
+            s.setLruPrev(head, entry);
         } else {
             lruTail[server] = entry;
         }
         lruHead[server] = entry;
         lruSize[server]++;
+    }
+
+    private static int serverOf(long link) {
+        return (int) (link >>> 32);
+    }
+
+    private static int nextOf(long link) {
+        return (int) link;
     }
 
     static int spread(long hash) {
@@ -518,8 +571,8 @@ public final class PrefixIndex implements AutoCloseable {
             List<Long> hashes = new ArrayList<>();
             Integer id = serverIds.get(server);
             if (id != null) {
-                for (int entry = lruHead[id]; entry != NONE; entry = store.lruNext[entry]) {
-                    hashes.add(store.hash[entry]);
+                for (int entry = lruHead[id]; entry != NONE; entry = store.lruNext(entry)) {
+                    hashes.add(store.hash(entry));
                 }
             }
             return hashes;
@@ -565,22 +618,22 @@ public final class PrefixIndex implements AutoCloseable {
             Set<Long> hashes = new HashSet<>();
             int count = 0;
             int previous = NONE;
-            for (int entry = lruHead[id]; entry != NONE; entry = s.lruNext[entry]) {
+            for (int entry = lruHead[id]; entry != NONE; entry = s.lruNext(entry)) {
                 count++;
                 if (!seen.add(entry)) {
                     problems.add("entry " + entry + " linked twice");
                     break;
                 }
-                if (s.lruPrev[entry] != previous) {
+                if (s.lruPrev(entry) != previous) {
                     problems.add("lru prev broken at " + entry);
                 }
-                if (s.server[entry] != id) {
-                    problems.add("entry " + entry + " in LRU of " + id + " but owned by " + s.server[entry]);
+                if (s.server(entry) != id) {
+                    problems.add("entry " + entry + " in LRU of " + id + " but owned by " + s.server(entry));
                 }
-                if (!hashes.add(s.hash[entry])) {
+                if (!hashes.add(s.hash(entry))) {
                     problems.add("server " + id + " holds hash twice");
                 }
-                if (!chainContains(s, s.hash[entry], entry)) {
+                if (!chainContains(s, s.hash(entry), entry)) {
                     problems.add("entry " + entry + " missing from its hash chain");
                 }
                 previous = entry;
@@ -604,20 +657,20 @@ public final class PrefixIndex implements AutoCloseable {
             }
             slots++;
             int head = s.table[i] - 1;
-            long hash = s.hash[head];
+            long hash = s.hash(head);
             if (s.slotOf(hash) != i) {
                 problems.add("slot " + i + " unreachable by probing");
             }
-            if (s.chainPrev[head] != NONE) {
+            if (s.chainPrev(head) != NONE) {
                 problems.add("chain head " + head + " has a prev");
             }
             int previous = NONE;
-            for (int entry = head; entry != NONE; entry = s.chainNext[entry]) {
+            for (int entry = head; entry != NONE; entry = s.chainNext(entry)) {
                 inChains++;
-                if (s.hash[entry] != hash) {
+                if (s.hash(entry) != hash) {
                     problems.add("chain of slot " + i + " mixes hashes");
                 }
-                if (s.chainPrev[entry] != previous) {
+                if (s.chainPrev(entry) != previous) {
                     problems.add("chain prev broken at " + entry);
                 }
                 if (!seen.contains(entry)) {
@@ -640,7 +693,7 @@ public final class PrefixIndex implements AutoCloseable {
         if (slot < 0) {
             return false;
         }
-        for (int entry = s.table[slot] - 1; entry != NONE; entry = s.chainNext[entry]) {
+        for (int entry = s.table[slot] - 1; entry != NONE; entry = s.chainNext(entry)) {
             if (entry == wanted) {
                 return true;
             }
@@ -754,7 +807,11 @@ public final class PrefixIndex implements AutoCloseable {
 
     private record Inspect<T>(Supplier<T> probe, CompletableFuture<T> done) implements Command {
         void run() {
-            done.complete(probe.get());
+            try {
+                done.complete(probe.get());
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
         }
     }
 
@@ -762,27 +819,72 @@ public final class PrefixIndex implements AutoCloseable {
      * The index's arrays. The writer replaces the whole holder when an array grows, so a reader that
      * loaded one holder indexes arrays that belong together (a table slot may still name an entry past an
      * older holder's arrays; readers check bounds).
+     *
+     * <p>{@code entries} holds two longs per block: its hash, then its server (high 32 bits) and the next
+     * block of the same hash (low 32 bits, -1 for none). {@code links} holds three ints per block, for the
+     * writer only: the previous block of the same hash, and the previous and next block in its server's LRU
+     * (the next link also chains free blocks).
      */
     private static final class Store {
-        final long[] hash;
-        final int[] server;
-        final int[] chainNext;
-        final int[] chainPrev;
-        final int[] lruPrev;
-        final int[] lruNext;
+        final long[] entries;
+        final int[] links;
         final int[] table;
         final int mask;
+        final int capacity;
 
-        Store(long[] hash, int[] server, int[] chainNext, int[] chainPrev, int[] lruPrev, int[] lruNext,
-              int[] table) {
-            this.hash = hash;
-            this.server = server;
-            this.chainNext = chainNext;
-            this.chainPrev = chainPrev;
-            this.lruPrev = lruPrev;
-            this.lruNext = lruNext;
+        Store(long[] entries, int[] links, int[] table) {
+            this.entries = entries;
+            this.links = links;
             this.table = table;
             this.mask = table.length - 1;
+            this.capacity = entries.length / 2;
+        }
+
+        long hash(int entry) {
+            return entries[2 * entry];
+        }
+
+        int server(int entry) {
+            return serverOf(entries[2 * entry + 1]);
+        }
+
+        int chainNext(int entry) {
+            return nextOf(entries[2 * entry + 1]);
+        }
+
+        /** Writes a block's fields; it becomes visible to lookups once a table slot or chain link names it. */
+        void publish(int entry, long hash, int server, int next) {
+            LONGS.setOpaque(entries, 2 * entry, hash);
+            LONGS.setRelease(entries, 2 * entry + 1, ((long) server << 32) | (next & 0xFFFF_FFFFL));
+        }
+
+        void setChainNext(int entry, int next) {
+            long link = entries[2 * entry + 1];
+            LONGS.setRelease(entries, 2 * entry + 1, (link & 0xFFFF_FFFF_0000_0000L) | (next & 0xFFFF_FFFFL));
+        }
+
+        int chainPrev(int entry) {
+            return links[3 * entry];
+        }
+
+        void setChainPrev(int entry, int previous) {
+            links[3 * entry] = previous;
+        }
+
+        int lruPrev(int entry) {
+            return links[3 * entry + 1];
+        }
+
+        void setLruPrev(int entry, int previous) {
+            links[3 * entry + 1] = previous;
+        }
+
+        int lruNext(int entry) {
+            return links[3 * entry + 2];
+        }
+
+        void setLruNext(int entry, int next) {
+            links[3 * entry + 2] = next;
         }
 
         /** Head entry of {@code hash}'s chain, or -1; safe against the concurrent writer. */
@@ -794,7 +896,7 @@ public final class PrefixIndex implements AutoCloseable {
                     return NONE;
                 }
                 int entry = slot - 1;
-                if (entry < this.hash.length && (long) LONGS.getOpaque(this.hash, entry) == hash) {
+                if (entry < capacity && (long) LONGS.getOpaque(entries, 2 * entry) == hash) {
                     return entry;
                 }
                 i = (i + 1) & mask;
@@ -810,7 +912,7 @@ public final class PrefixIndex implements AutoCloseable {
                 if (slot == 0) {
                     return -i - 1;
                 }
-                if (this.hash[slot - 1] == hash) {
+                if (hash(slot - 1) == hash) {
                     return i;
                 }
                 i = (i + 1) & mask;
@@ -827,7 +929,7 @@ public final class PrefixIndex implements AutoCloseable {
                 if (slot == 0) {
                     break;
                 }
-                int home = spread(hash[slot - 1]) & mask;
+                int home = spread(hash(slot - 1)) & mask;
                 if (((j - home) & mask) >= ((j - gap) & mask)) {
                     INTS.setRelease(table, gap, slot);
                     gap = j;
