@@ -199,8 +199,9 @@ public final class InFlightLoadProducer implements PrepareDataPlugin, PreRequest
         if (clientLimit.isPresent() && clientLimit.getAsLong() < estimate) {
             estimate = clientLimit.getAsLong();
         }
-        if (params.maxEstimatedOutputTokens() != null && params.maxEstimatedOutputTokens() < estimate) {
-            estimate = params.maxEstimatedOutputTokens();
+        OptionalLong operatorCap = params.outputCap();
+        if (operatorCap.isPresent() && operatorCap.getAsLong() < estimate) {
+            estimate = operatorCap.getAsLong();
         }
         return estimate;
     }
@@ -298,7 +299,7 @@ public final class InFlightLoadProducer implements PrepareDataPlugin, PreRequest
      *
      * @param addEstimatedOutputTokens    also charge estimated output tokens, released at end of stream (false)
      * @param outputRatio                 output tokens per input token for the estimate, >= 0 (1.5)
-     * @param maxEstimatedOutputTokens    cap on the output estimate, >= 0 (none)
+     * @param maxEstimatedOutputTokens    cap on the output estimate, >= 0 (none: null; see {@link #outputCap()})
      * @param prefixMatchInfoProducerName the prefix producer whose match info discounts cached tokens
      *                                    (empty = {@code approx-prefix-cache-producer})
      * @param syncCrossReplicaState       accepted for llm-d configurations; Lodestar has no cross-replica
@@ -320,6 +321,11 @@ public final class InFlightLoadProducer implements PrepareDataPlugin, PreRequest
             if (maxEstimatedOutputTokens != null && maxEstimatedOutputTokens < 0) {
                 throw new IllegalArgumentException("maxEstimatedOutputTokens must be >= 0, got " + maxEstimatedOutputTokens);
             }
+        }
+
+        /** {@code maxEstimatedOutputTokens}, empty when not configured. */
+        public OptionalLong outputCap() {
+            return maxEstimatedOutputTokens == null ? OptionalLong.empty() : OptionalLong.of(maxEstimatedOutputTokens);
         }
     }
 }
