@@ -29,6 +29,7 @@ import dev.lodestar.epp.framework.scheduling.Scheduler;
 import dev.lodestar.epp.framework.scheduling.SchedulerProfile;
 import dev.lodestar.epp.framework.scheduling.Scorer;
 import dev.lodestar.epp.framework.scheduling.WeightedScorer;
+import dev.lodestar.epp.plugins.prefixscorer.PrefixCacheScorer;
 import dev.lodestar.epp.spi.PoolSource;
 
 import java.util.ArrayList;
@@ -71,7 +72,6 @@ public final class ConfigLoader {
     static final String METRICS_DATA_SOURCE = "metrics-data-source";
     static final String CORE_METRICS_EXTRACTOR = "core-metrics-extractor";
     static final String PREFIX_CACHE_SCORER = "prefix-cache-scorer";
-    static final String APPROX_PREFIX_CACHE_PRODUCER = "approx-prefix-cache-producer";
     static final String QUEUE_SCORER = "queue-scorer";
     static final String KV_CACHE_UTILIZATION_SCORER = "kv-cache-utilization-scorer";
 
@@ -211,8 +211,6 @@ public final class ConfigLoader {
     }
 
     private void instantiate(List<PluginSpec> specs, Handle handle) {
-        JsonNode prefixParameters = null;
-        boolean prefixScorer = false;
         for (PluginSpec spec : specs) {
             if (spec.type() == null || spec.type().isEmpty()) {
                 throw new InvalidConfigException("plugin '" + spec.name() + "' is missing a type");
@@ -221,17 +219,9 @@ public final class ConfigLoader {
                 throw new InvalidConfigException("duplicate plugin name '" + spec.name() + "'");
             }
             handle.add(spec.name(), create(spec.type(), spec.name(), spec.parameters(), handle));
-            if (spec.type().equals(PREFIX_CACHE_SCORER)) {
-                prefixScorer = true;
-                prefixParameters = spec.parameters();
-            }
         }
-        boolean hasProducer = specs.stream().anyMatch(spec -> spec.type().equals(APPROX_PREFIX_CACHE_PRODUCER));
-        if (prefixScorer && !hasProducer && registry.factory(APPROX_PREFIX_CACHE_PRODUCER).isPresent()
-                && !handle.instances.containsKey(APPROX_PREFIX_CACHE_PRODUCER)) {
-            handle.add(APPROX_PREFIX_CACHE_PRODUCER,
-                    create(APPROX_PREFIX_CACHE_PRODUCER, APPROX_PREFIX_CACHE_PRODUCER, prefixParameters, handle));
-        }
+        PrefixCacheScorer.missingDefaultProducer(List.copyOf(handle.instances.values()), handle)
+                .ifPresent(producer -> handle.add(producer.typedName().name(), producer));
     }
 
     private Plugin create(String type, String name, JsonNode parameters, Handle handle) {
