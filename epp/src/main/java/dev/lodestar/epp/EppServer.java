@@ -13,9 +13,11 @@ import dev.lodestar.epp.datalayer.CoreMetricsExtractor;
 import dev.lodestar.epp.datalayer.MetricsDataSource;
 import dev.lodestar.epp.datalayer.MetricsScraper;
 import dev.lodestar.epp.datastore.Datastore;
+import dev.lodestar.epp.datastore.EndpointListener;
 import dev.lodestar.epp.datastore.EndpointState;
 import dev.lodestar.epp.discovery.StaticEndpoints;
 import dev.lodestar.epp.extproc.ExtProcService;
+import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.plugin.Plugin;
 import dev.lodestar.epp.grpc.GrpcServers;
 import dev.lodestar.epp.health.EppHealth;
@@ -26,6 +28,9 @@ import dev.lodestar.epp.metrics.MetricsAuth;
 import dev.lodestar.epp.metrics.MetricsRequestRecorder;
 import dev.lodestar.epp.metrics.MetricsServer;
 import dev.lodestar.epp.metrics.PoolMembers;
+import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
+import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
+import dev.lodestar.epp.plugins.inflightload.InFlightLoadProducer;
 import dev.lodestar.epp.requestcontrol.Director;
 import dev.lodestar.epp.requestcontrol.RequestRecorder;
 import dev.lodestar.epp.spi.PoolSource;
@@ -40,6 +45,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -99,6 +105,7 @@ public final class EppServer implements AutoCloseable {
         config = loader.load(configText(options));
         LOGGER.info(() -> "effective configuration: " + config.effective());
         config.plugins().values().forEach(this::closeLater);
+        config.plugins().values().forEach(this::connect);
 
         startScrapers(options);
         loadInferenceObjects(options);
@@ -245,6 +252,33 @@ public final class EppServer implements AutoCloseable {
                     + " (in use? see the log above)");
         }
         return server;
+    }
+
+    /** Feeds plugin-held state to the metrics and drops per-endpoint counters when an endpoint leaves. */
+    private void connect(Plugin plugin) {
+        switch (plugin) {
+            case ApproxPrefixCacheProducer producer -> producer.observeMatches((matchedBytes, totalBytes) -> {
+                metrics.prefixMatch(matchedBytes, totalBytes);
+                metrics.prefixIndexerSize(producer.indexedBlocks());
+            });
+            case InFlightLoadProducer producer -> datastore.addListener(removals(producer::forgetEndpoint));
+            case ConcurrencyDetector detector -> datastore.addListener(removals(detector::forget));
+            default -> {
+            }
+        }
+    }
+
+    private static EndpointListener removals(Consumer<EndpointKey> forget) {
+        return new EndpointListener() {
+            @Override
+            public void endpointAdded(EndpointState endpoint) {
+            }
+
+            @Override
+            public void endpointRemoved(EndpointState endpoint) {
+                forget.accept(endpoint.metadata().key());
+            }
+        };
     }
 
     private void closeLater(Plugin plugin) {
