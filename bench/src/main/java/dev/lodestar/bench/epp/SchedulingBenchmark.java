@@ -3,6 +3,9 @@ package dev.lodestar.bench.epp;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lodestar.epp.config.ConfigLoader;
+import dev.lodestar.epp.config.EppConfig;
+import dev.lodestar.epp.config.PluginRegistry;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
@@ -10,15 +13,11 @@ import dev.lodestar.epp.framework.scheduling.ApiType;
 import dev.lodestar.epp.framework.scheduling.Endpoint;
 import dev.lodestar.epp.framework.scheduling.LlmRequest;
 import dev.lodestar.epp.framework.scheduling.LlmRequestBody;
-import dev.lodestar.epp.framework.scheduling.PluginTimer;
 import dev.lodestar.epp.framework.scheduling.ProfileRunResult;
 import dev.lodestar.epp.framework.scheduling.Scheduler;
-import dev.lodestar.epp.framework.scheduling.SchedulerProfile;
 import dev.lodestar.epp.framework.scheduling.SchedulingResult;
-import dev.lodestar.epp.framework.scheduling.WeightedScorer;
+import dev.lodestar.epp.metrics.EppMetrics;
 import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
-import dev.lodestar.epp.plugins.prefixscorer.PrefixCacheScorer;
-import dev.lodestar.epp.prefix.PrefixIndex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -35,10 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -60,11 +59,11 @@ import java.util.concurrent.TimeUnit;
  * The request bodies are built once: the JSON the prefix is hashed from is cached on the body, as it is
  * for a real request after parsing; hashing and everything after it is measured.
  *
- * <p>queue-scorer, kv-cache-utilization-scorer, max-score-picker and single-profile-handler are
- * {@link StandInPlugins} until the real ones are on this branch.
+ * <p>The plugins are the real ones, built by the EPP's {@link ConfigLoader} from the empty configuration
+ * (GIE's defaults), with the EPP's metrics as the per-plugin timer, as in a running EPP.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @Warmup(iterations = 3, time = 2)
@@ -82,7 +81,6 @@ public class SchedulingBenchmark {
 
     private EndpointMetadata[] metadata;
     private EndpointMetrics[] metrics;
-    private PrefixIndex index;
     private ApproxPrefixCacheProducer producer;
     private Scheduler scheduler;
     private LlmRequest[] requests;
@@ -107,32 +105,27 @@ public class SchedulingBenchmark {
                     .cacheNumBlocks(capacity)
                     .build();
         }
-        List<EndpointKey> pool = Arrays.stream(metadata).map(EndpointMetadata::key).toList();
-        index = PrefixIndex.builder().name("bench").activeServers(() -> pool).build();
-        producer = ApproxPrefixCacheProducer.create(ApproxPrefixCacheProducer.TYPE,
-                ApproxPrefixCacheProducer.Params.DEFAULTS, index);
-        PrefixCacheScorer prefixScorer = PrefixCacheScorer.create(PrefixCacheScorer.TYPE, PrefixCacheScorer.Params.DEFAULTS);
-        SchedulerProfile profile = new SchedulerProfile("default", List.of(),
-                List.of(new WeightedScorer(new StandInPlugins.StandInQueueScorer(), 2),
-                        new WeightedScorer(new StandInPlugins.StandInKvCacheUtilizationScorer(), 2),
-                        new WeightedScorer(prefixScorer, 3)),
-                new StandInPlugins.StandInMaxScorePicker());
-        scheduler = new Scheduler(new StandInPlugins.StandInSingleProfileHandler(), Map.of("default", profile),
-                PluginTimer.NONE);
+        List<EndpointMetadata> pool = List.of(metadata);
+        EppConfig config = new ConfigLoader(PluginRegistry.builtIn(), () -> pool, EppMetrics.builder().build())
+                .load(Optional.empty());
+        producer = config.prepareData().stream().filter(ApproxPrefixCacheProducer.class::isInstance)
+                .map(ApproxPrefixCacheProducer.class::cast).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the default configuration has no prefix producer"));
+        scheduler = config.scheduler();
 
         warmIndex(random);
         requests = new LlmRequest[REQUESTS];
         for (int i = 0; i < REQUESTS; i++) {
             requests[i] = request(random.nextInt(FAMILIES), random);
         }
-        System.out.printf("%nscheduling warm: %d endpoints, %,d blocks in the prefix index (%,d hashes)%n",
-                endpoints, index.blockCount(), index.hashCount());
+        System.out.printf("%nscheduling warm: %d endpoints, %,d blocks in the prefix index%n",
+                endpoints, producer.indexedBlocks());
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        System.out.printf("%nprefix index after: %,d blocks, %,d dropped updates%n", index.blockCount(),
-                index.droppedUpdates());
+        System.out.printf("%nprefix index after: %,d blocks, %,d dropped updates%n", producer.indexedBlocks(),
+                producer.droppedUpdates());
         producer.close();
     }
 
@@ -166,7 +159,7 @@ public class SchedulingBenchmark {
     /** Serves requests through the producer, each family mostly on one endpoint, until 1M blocks are indexed. */
     private void warmIndex(SplittableRandom random) {
         int served = 0;
-        while (index.blockCount() < INDEX_BLOCKS) {
+        while (producer.indexedBlocks() < INDEX_BLOCKS) {
             int family = random.nextInt(FAMILIES);
             int home = random.nextInt(5) == 0 ? random.nextInt(endpoints) : family % endpoints;
             Endpoint target = new Endpoint(metadata[home], metrics[home]);
@@ -176,10 +169,10 @@ public class SchedulingBenchmark {
                     Map.of("default", new ProfileRunResult(List.of(target))), "default");
             producer.preRequest(request, result, new HashMap<>());
             if (++served % 512 == 0) {
-                index.flush().join();
+                producer.flush().join();
             }
         }
-        index.flush().join();
+        producer.flush().join();
     }
 
     private LlmRequest request(int family, SplittableRandom random) {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code approx-prefix-cache-producer} (GIE v1.5.0): before scheduling, hashes the request's prefix into
@@ -106,6 +107,16 @@ public final class ApproxPrefixCacheProducer implements PrepareDataPlugin, PreRe
 
     PrefixIndex index() {
         return index;
+    }
+
+    /** Completes once every pick recorded before this call is in the index (for warm-ups and tests). */
+    public CompletableFuture<Void> flush() {
+        return index.flush();
+    }
+
+    /** Picks not recorded because the index writer's queue was full. */
+    public long droppedUpdates() {
+        return index.droppedUpdates();
     }
 
     /** Receives each recorded pick's match, for the {@code prefix_indexer_hit_*} metrics. */
