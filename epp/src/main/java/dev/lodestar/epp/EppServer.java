@@ -106,6 +106,9 @@ public final class EppServer implements AutoCloseable {
         LOGGER.info(() -> "effective configuration: " + config.effective());
         config.plugins().values().forEach(this::closeLater);
         config.plugins().values().forEach(this::connect);
+        List<ApproxPrefixCacheProducer> prefixProducers = config.plugins().values().stream()
+                .filter(ApproxPrefixCacheProducer.class::isInstance).map(ApproxPrefixCacheProducer.class::cast).toList();
+        metrics.prefixIndexerSize(() -> prefixProducers.stream().mapToLong(ApproxPrefixCacheProducer::indexedBlocks).sum());
 
         startScrapers(options);
         loadInferenceObjects(options);
@@ -257,10 +260,7 @@ public final class EppServer implements AutoCloseable {
     /** Feeds plugin-held state to the metrics and drops per-endpoint counters when an endpoint leaves. */
     private void connect(Plugin plugin) {
         switch (plugin) {
-            case ApproxPrefixCacheProducer producer -> producer.observeMatches((matchedBytes, totalBytes) -> {
-                metrics.prefixMatch(matchedBytes, totalBytes);
-                metrics.prefixIndexerSize(producer.indexedBlocks());
-            });
+            case ApproxPrefixCacheProducer producer -> producer.observeMatches(metrics::prefixMatch);
             case InFlightLoadProducer producer -> datastore.addListener(removals(producer::forgetEndpoint));
             case ConcurrencyDetector detector -> datastore.addListener(removals(detector::forget));
             default -> {

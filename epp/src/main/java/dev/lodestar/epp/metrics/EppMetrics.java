@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -82,7 +83,7 @@ public final class EppMetrics implements PluginTimer {
     private final Histogram schedulerE2eDuration;
     private final Counter schedulerAttempts;
     private final Histogram pluginDuration;
-    private final Gauge prefixIndexerSize;
+    private volatile LongSupplier prefixIndexerEntries = () -> 0;
     private final Histogram prefixIndexerHitRatio;
     private final Histogram prefixIndexerHitBytes;
     private final Counter modelRewriteDecisions;
@@ -131,8 +132,9 @@ public final class EppMetrics implements PluginTimer {
         pluginDuration = histogram("inference_extension_plugin_duration_seconds",
                 "Time spent in one plugin call, per extension point, plugin type and plugin name, in seconds.",
                 FAST_LATENCY_BUCKETS, "extension_point", "plugin_type", "plugin_name");
-        prefixIndexerSize = Gauge.builder().name("inference_extension_prefix_indexer_size")
-                .help(alpha("Entries in the prefix-cache index.")).withoutExemplars().register(registry);
+        GaugeWithCallback.builder().name("inference_extension_prefix_indexer_size")
+                .help(alpha("Entries in the prefix-cache index."))
+                .callback(callback -> callback.call(prefixIndexerEntries.getAsLong())).register(registry);
         prefixIndexerHitRatio = histogram("inference_extension_prefix_indexer_hit_ratio",
                 "Matched prefix length divided by the prompt's prefix length, per lookup.", HIT_RATIO_BUCKETS);
         prefixIndexerHitBytes = histogram("inference_extension_prefix_indexer_hit_bytes",
@@ -316,9 +318,9 @@ public final class EppMetrics implements PluginTimer {
 
     // ---- prefix cache ----
 
-    /** The prefix-cache index's entry count. */
-    public void prefixIndexerSize(long entries) {
-        prefixIndexerSize.set(entries);
+    /** Where the prefix-cache index's entry count is read when the metrics are scraped. */
+    public void prefixIndexerSize(LongSupplier entries) {
+        prefixIndexerEntries = Objects.requireNonNull(entries, "entries");
     }
 
     /**

@@ -68,7 +68,7 @@ class EppMetricsTest {
         metrics.schedulerDuration(1);
         metrics.schedulerAttemptFailed("t");
         metrics.record("Filter", new TypedName("t", "n"), 1);
-        metrics.prefixIndexerSize(1);
+        metrics.prefixIndexerSize(() -> 1);
         metrics.prefixMatch(1, 2);
         metrics.modelRewriteDecision("r", "m", "t");
         metrics.flowControlRequestQueueDuration("f", "0", "Dispatched", "p", "m", "t", Duration.ofMillis(1));
@@ -338,7 +338,7 @@ class EppMetricsTest {
     @Test
     void prefixMatchRecordsBytesAlwaysAndRatioOnlyWithATotal() {
         EppMetrics metrics = EppMetrics.builder().build();
-        metrics.prefixIndexerSize(12345);
+        metrics.prefixIndexerSize(() -> 12345);
         metrics.prefixMatch(192, 256);
         metrics.prefixMatch(0, 0);
         PrometheusText text = scrape(metrics);
