@@ -8,9 +8,12 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The EPP's command-line flags, named and defaulted as GIE v1.5.0's ({@code pkg/epp/server/options.go}),
@@ -108,16 +111,40 @@ public final class EppOptions {
             description = "Active-passive HA: only the leader reports ready (needs the controllers module).")
     boolean haEnableLeaderElection;
 
-    @Option(names = "--tracing", defaultValue = "false", arity = "0..1", fallbackValue = "true",
-            description = "Accepted for compatibility; Lodestar does not export traces yet.")
+    @Option(names = "--tracing", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            description = "Accepted for compatibility (default: ${DEFAULT-VALUE}); Lodestar does not export traces"
+                    + " yet.")
     boolean tracing;
 
-    @Option(names = "--enable-pprof", defaultValue = "false", arity = "0..1", fallbackValue = "true",
-            description = "Accepted for compatibility (Go profiling); use JFR with the JVM instead.")
+    @Option(names = "--enable-pprof", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            description = "Accepted for compatibility (Go profiling, default: ${DEFAULT-VALUE}); use JFR with the JVM"
+                    + " instead.")
     boolean enablePprof;
 
-    @Option(names = "--v", defaultValue = "2", description = "Log verbosity: 2 default, 3 verbose, 4 debug, 5 trace.")
+    @Option(names = {"-v", "--v"}, defaultValue = "2",
+            description = "Log verbosity: 2 default, 3 verbose, 4 debug, 5 trace.")
     int verbosity;
+
+    // controller-runtime's zap flags: the upstream Helm chart passes --zap-encoder json.
+    @Option(names = "--zap-devel", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            description = "Accepted for compatibility (zap development mode); Lodestar logs with java.util.logging.")
+    boolean zapDevel;
+
+    @Option(names = "--zap-encoder", defaultValue = "",
+            description = "Accepted for compatibility: json or console.")
+    String zapEncoder;
+
+    @Option(names = "--zap-log-level", defaultValue = "",
+            description = "Accepted for compatibility: debug, info, error, panic or an integer > 0; use --v.")
+    String zapLogLevel;
+
+    @Option(names = "--zap-stacktrace-level", defaultValue = "",
+            description = "Accepted for compatibility: info, error or panic.")
+    String zapStacktraceLevel;
+
+    @Option(names = "--zap-time-encoding", defaultValue = "",
+            description = "Accepted for compatibility: epoch, millis, nano, iso8601, rfc3339 or rfc3339nano.")
+    String zapTimeEncoding;
 
     @Option(names = "--model-server-metrics-scheme", defaultValue = "http",
             description = "Deprecated: scheme of metrics scrapes (use metrics-data-source parameters).")
@@ -150,7 +177,8 @@ public final class EppOptions {
      */
     public static EppOptions parse(String... args) {
         EppOptions options = new EppOptions();
-        CommandLine commandLine = new CommandLine(options);
+        // Go's pflag lets a later occurrence of a flag win (Helm charts append user flags after their own).
+        CommandLine commandLine = new CommandLine(options).setOverwrittenOptionsAllowed(true);
         CommandLine.ParseResult result;
         try {
             result = commandLine.parseArgs(args);
@@ -188,8 +216,18 @@ public final class EppOptions {
         if (modes > 1) {
             throw new IllegalArgumentException("use only one of --pool-name, --endpoint-selector and --static-endpoints");
         }
+        endpointTargetPorts = List.copyOf(new LinkedHashSet<>(endpointTargetPorts));
         if (!endpointSelector.isEmpty() && (endpointTargetPorts.isEmpty() || endpointTargetPorts.size() > 8)) {
             throw new IllegalArgumentException("--endpoint-selector needs 1-8 --endpoint-target-ports");
+        }
+        for (int port : endpointTargetPorts) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("invalid port number " + port + " in --endpoint-target-ports");
+            }
+        }
+        if (!modelServerMetricsScheme.equals("http") && !modelServerMetricsScheme.equals("https")) {
+            throw new IllegalArgumentException("--model-server-metrics-scheme must be http or https, got '"
+                    + modelServerMetricsScheme + "'");
         }
         for (int port : List.of(grpcPort, grpcHealthPort, metricsPort)) {
             if (port < 0 || port > 65535) {
@@ -202,6 +240,23 @@ public final class EppOptions {
         }
         if (!certPath.isEmpty() && !secureServing) {
             throw new IllegalArgumentException("--cert-path needs --secure-serving=true");
+        }
+        oneOf("zap-encoder", zapEncoder, Set.of("json", "console"));
+        oneOf("zap-stacktrace-level", zapStacktraceLevel, Set.of("info", "error", "panic"));
+        oneOf("zap-time-encoding", zapTimeEncoding,
+                Set.of("epoch", "millis", "nano", "iso8601", "rfc3339", "rfc3339nano"));
+        if (!zapLogLevel.isEmpty() && !zapLogLevel.matches("[1-9][0-9]{0,8}")
+                && !Set.of("debug", "info", "error", "panic").contains(zapLogLevel.toLowerCase(Locale.ROOT))) {
+            throw new IllegalArgumentException("--zap-log-level must be debug, info, error, panic or an integer > 0,"
+                    + " got '" + zapLogLevel + "'");
+        }
+    }
+
+    /** An empty value is "not given"; zap compares case-insensitively. */
+    private static void oneOf(String flag, String value, Set<String> allowed) {
+        if (!value.isEmpty() && !allowed.contains(value.toLowerCase(Locale.ROOT))) {
+            throw new IllegalArgumentException("--" + flag + " must be one of " + allowed.stream().sorted().toList()
+                    + ", got '" + value + "'");
         }
     }
 
@@ -314,6 +369,10 @@ public final class EppOptions {
 
     public boolean tracing() {
         return tracing;
+    }
+
+    public boolean enablePprof() {
+        return enablePprof;
     }
 
     public int verbosity() {

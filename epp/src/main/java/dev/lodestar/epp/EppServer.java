@@ -102,7 +102,7 @@ public final class EppServer implements AutoCloseable {
                 options.modelServerMetricsHttpsInsecureSkipVerify())));
         ConfigLoader loader = new ConfigLoader(registry,
                 () -> datastore.endpoints().stream().map(EndpointState::metadata).toList(), metrics);
-        config = loader.load(configText(options));
+        config = loader.load(ConfigLoader.configText(options.configFile(), options.configText()));
         LOGGER.info(() -> "effective configuration: " + config.effective());
         config.plugins().values().forEach(this::closeLater);
         config.plugins().values().forEach(this::connect);
@@ -155,21 +155,6 @@ public final class EppServer implements AutoCloseable {
         }
         LOGGER.info(() -> "EPP serving ext_proc on :" + grpcPort() + (options.secureServing() ? " (TLS)" : "")
                 + ", health on :" + healthPort() + ", metrics on :" + metricsPort());
-    }
-
-    private static Optional<String> configText(EppOptions options) {
-        if (options.configText().isPresent()) {
-            return options.configText();
-        }
-        if (options.configFile().isPresent()) {
-            Path file = options.configFile().get();
-            try {
-                return Optional.of(Files.readString(file));
-            } catch (IOException e) {
-                throw new InvalidConfigException("cannot read --config-file " + file + ": " + e.getMessage(), e);
-            }
-        }
-        return Optional.empty();
     }
 
     private void startScrapers(EppOptions options) {

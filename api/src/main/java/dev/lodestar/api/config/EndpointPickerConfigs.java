@@ -43,7 +43,7 @@ public final class EndpointPickerConfigs {
         try {
             config = YAML.readValue(text, EndpointPickerConfig.class);
         } catch (UnrecognizedPropertyException e) {
-            throw new InvalidConfigException("unknown field '" + e.getPropertyName() + "' at " + path(e)
+            throw new InvalidConfigException("unknown field '" + e.getPropertyName() + "' at " + parentPath(e)
                     + " (known: " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted()
                     .collect(Collectors.joining(", ")) + ")", e);
         } catch (JsonMappingException e) {
@@ -68,8 +68,17 @@ public final class EndpointPickerConfigs {
         return config;
     }
 
-    private static String path(JsonMappingException e) {
+    /** Where the unknown field is: its path without the field itself. */
+    private static String parentPath(JsonMappingException e) {
         List<JsonMappingException.Reference> references = e.getPath();
+        return path(references.subList(0, Math.max(0, references.size() - 1)));
+    }
+
+    private static String path(JsonMappingException e) {
+        return path(e.getPath());
+    }
+
+    private static String path(List<JsonMappingException.Reference> references) {
         if (references.isEmpty()) {
             return "the top level";
         }

@@ -59,10 +59,12 @@ class EndpointPickerConfigsTest {
                 - type: queue-scorer
                   weight: 2
                 """)).isInstanceOf(InvalidConfigException.class)
-                .hasMessageContaining("unknown field 'weight' at plugins[0]")
-                .hasMessageContaining("known: name, parameters, type");
+                .hasMessageStartingWith("unknown field 'weight' at plugins[0] (known: name, parameters, type)");
         assertThatThrownBy(() -> EndpointPickerConfigs.parse("schedulingProfile: []"))
-                .hasMessageContaining("unknown field 'schedulingProfile'");
+                .hasMessageStartingWith("unknown field 'schedulingProfile' at the top level (known: apiVersion, ");
+        assertThatThrownBy(() -> EndpointPickerConfigs.parse("dataLayer: {sources: [{pluginRef: a, extractor: []}]}"))
+                .hasMessageStartingWith("unknown field 'extractor' at dataLayer.sources[0]"
+                        + " (known: extractors, pluginRef)");
     }
 
     @Test

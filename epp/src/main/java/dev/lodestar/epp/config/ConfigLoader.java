@@ -8,6 +8,8 @@ import dev.lodestar.api.config.EndpointPickerConfig.PluginSpec;
 import dev.lodestar.api.config.EndpointPickerConfig.ProfilePlugin;
 import dev.lodestar.api.config.EndpointPickerConfigs;
 import dev.lodestar.api.config.InvalidConfigException;
+import dev.lodestar.epp.datalayer.CoreMetricsExtractor;
+import dev.lodestar.epp.datalayer.MetricsDataSource;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.plugin.ConsumerPlugin;
 import dev.lodestar.epp.framework.plugin.Plugin;
@@ -32,8 +34,12 @@ import dev.lodestar.epp.framework.scheduling.WeightedScorer;
 import dev.lodestar.epp.plugins.prefixscorer.PrefixCacheScorer;
 import dev.lodestar.epp.spi.PoolSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -58,7 +64,11 @@ import java.util.function.Supplier;
  *   <li>one profile and no profile handler: {@code single-profile-handler}; a profile without a picker:
  *       a shared {@code max-score-picker}; a scorer without a weight: 1.0;</li>
  *   <li>parser {@code openai-parser}, saturation detector {@code utilization-detector}, data layer
- *       {@code metrics-data-source} + {@code core-metrics-extractor}, unless configured.</li>
+ *       {@code metrics-data-source} + {@code core-metrics-extractor}, unless configured: a {@code dataLayer}
+ *       without {@code sources} gets the default source unless llm-d's {@code injectDefaults} is false;
+ *       {@code sources: []} means no metrics collection.</li>
+ *   <li>a single-profile-handler with several profiles, a scorer weight that is negative or not finite, and
+ *       data-layer references to plugins that are not metrics sources or extractors are errors.</li>
  * </ul>
  * Request-control plugins (data producers, admission, pre-request, response hooks) are every instance
  * implementing the interface; data producers run in the order their produced and consumed keys require.
@@ -100,6 +110,30 @@ public final class ConfigLoader {
         return build(raw);
     }
 
+    /**
+     * The configuration text the flags give: {@code --config-text}, else the content of {@code --config-file},
+     * else none (the defaults). Upstream rejects both together, and so do we.
+     *
+     * @throws InvalidConfigException when both are given or the file cannot be read
+     */
+    public static Optional<String> configText(Optional<Path> configFile, Optional<String> configText) {
+        if (configFile.isPresent() && configText.isPresent()) {
+            throw new InvalidConfigException("--config-file and --config-text are mutually exclusive");
+        }
+        if (configText.isPresent()) {
+            return configText;
+        }
+        if (configFile.isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = configFile.get();
+        try {
+            return Optional.of(Files.readString(file));
+        } catch (IOException e) {
+            throw new InvalidConfigException("cannot read --config-file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** GIE's built-in configuration, used when none is given. */
     public static EndpointPickerConfig defaultConfig() {
         return new EndpointPickerConfig(EndpointPickerConfigs.API_VERSIONS.stream().sorted().toList().get(0),
@@ -138,8 +172,13 @@ public final class ConfigLoader {
         String picker = handle.ofType(Picker.class).keySet().stream().findFirst()
                 .orElseGet(() -> addDefault(specs, handle, MAX_SCORE_PICKER));
         List<EndpointPickerConfig.SchedulingProfile> effectiveProfiles = new ArrayList<>();
+        Set<String> profileNames = new HashSet<>();
         for (EndpointPickerConfig.SchedulingProfile profile : profiles) {
-            effectiveProfiles.add(withDefaults(profile, handle, picker));
+            EndpointPickerConfig.SchedulingProfile effectiveProfile = withDefaults(profile, handle, picker);
+            if (!profileNames.add(effectiveProfile.name())) {
+                throw new InvalidConfigException("duplicate scheduling profile name '" + profile.name() + "'");
+            }
+            effectiveProfiles.add(effectiveProfile);
         }
 
         PluginRef parserRef = raw.parserRef()
@@ -156,15 +195,17 @@ public final class ConfigLoader {
         }
         EndpointPickerConfig.DataLayer dataLayer = raw.dataLayer();
         if (dataLayer == null || dataLayer.sources() == null) {
-            if (!handle.instances.containsKey(METRICS_DATA_SOURCE)) {
+            // llm-d's dataLayer.injectDefaults: false leaves the sources empty (no metrics collection)
+            boolean injectDefaults = dataLayer == null || !Boolean.FALSE.equals(dataLayer.injectDefaults());
+            if (injectDefaults && !handle.instances.containsKey(METRICS_DATA_SOURCE)) {
                 addDefault(specs, handle, METRICS_DATA_SOURCE);
             }
-            if (!handle.instances.containsKey(CORE_METRICS_EXTRACTOR)) {
+            if (injectDefaults && !handle.instances.containsKey(CORE_METRICS_EXTRACTOR)) {
                 addDefault(specs, handle, CORE_METRICS_EXTRACTOR);
             }
-            EndpointPickerConfig.DataLayer defaults = defaultDataLayer();
             dataLayer = new EndpointPickerConfig.DataLayer(dataLayer == null ? null : dataLayer.injectDefaults(),
-                    defaults.sources(), dataLayer == null ? null : dataLayer.discovery());
+                    injectDefaults ? defaultDataLayer().sources() : List.of(),
+                    dataLayer == null ? null : dataLayer.discovery());
         }
 
         Scheduler scheduler = scheduler(effectiveProfiles, handle);
@@ -173,10 +214,11 @@ public final class ConfigLoader {
                 "saturationDetector");
         List<EppConfig.DataSource> sources = new ArrayList<>();
         for (EndpointPickerConfig.Source source : dataLayer.sources()) {
-            Plugin sourcePlugin = handle.require(source.pluginRef(), Plugin.class, "dataLayer.sources");
+            Plugin sourcePlugin = handle.require(source.pluginRef(), MetricsDataSource.class, "dataLayer.sources");
             List<Plugin> extractors = new ArrayList<>();
             for (PluginRef extractor : source.extractors()) {
-                extractors.add(handle.require(extractor.pluginRef(), Plugin.class, "dataLayer.sources.extractors"));
+                extractors.add(handle.require(extractor.pluginRef(), CoreMetricsExtractor.class,
+                        "dataLayer.sources[" + source.pluginRef() + "].extractors"));
             }
             sources.add(new EppConfig.DataSource(sourcePlugin, extractors));
         }
@@ -186,7 +228,8 @@ public final class ConfigLoader {
         EndpointPickerConfig effective = new EndpointPickerConfig(raw.apiVersion(), raw.kind(),
                 List.copyOf(gates), specs, effectiveProfiles, detectorRef, dataLayer, raw.flowControl(),
                 parserRef, raw.requestHandler());
-        return new EppConfig(effective, Map.copyOf(handle.instances), scheduler, parser, detector,
+        Map<String, Plugin> plugins = Collections.unmodifiableMap(new LinkedHashMap<>(handle.instances));
+        return new EppConfig(effective, plugins, scheduler, parser, detector,
                 dataProducersInOrder(handle), List.copyOf(handle.ofType(AdmissionPlugin.class).values()),
                 List.copyOf(handle.ofType(PreRequestPlugin.class).values()),
                 List.copyOf(handle.ofType(ResponseHeaderPlugin.class).values()),
@@ -265,6 +308,10 @@ public final class ConfigLoader {
             if (plugin instanceof Scorer && weight == null) {
                 weight = 1.0;
             }
+            if (plugin instanceof Scorer && (!(weight >= 0) || weight.isInfinite())) {
+                throw new InvalidConfigException("schedulingProfiles[" + profile.name() + "] gives scorer '"
+                        + ref.pluginRef() + "' weight " + weight + "; a weight must be a finite number >= 0");
+            }
             hasPicker |= plugin instanceof Picker;
             plugins.add(new ProfilePlugin(ref.pluginRef(), weight));
         }
@@ -283,11 +330,14 @@ public final class ConfigLoader {
         if (handlers.size() > 1) {
             throw new InvalidConfigException("only one profile handler may be configured, found " + handlers.keySet());
         }
+        ProfileHandler handler = handlers.values().iterator().next();
+        if (handler.typedName().type().equals(SINGLE_PROFILE_HANDLER) && profiles.size() > 1) {
+            throw new InvalidConfigException("profile handler '" + handler.typedName().name() + "' ("
+                    + SINGLE_PROFILE_HANDLER + ") supports one scheduling profile, but " + profiles.size()
+                    + " are configured; configure a profile handler for several profiles");
+        }
         Map<String, SchedulerProfile> built = new LinkedHashMap<>();
         for (EndpointPickerConfig.SchedulingProfile profile : profiles) {
-            if (built.containsKey(profile.name())) {
-                throw new InvalidConfigException("duplicate scheduling profile name '" + profile.name() + "'");
-            }
             List<Filter> filters = new ArrayList<>();
             List<WeightedScorer> scorers = new ArrayList<>();
             Picker picker = null;
@@ -318,7 +368,7 @@ public final class ConfigLoader {
             }
             built.put(profile.name(), new SchedulerProfile(profile.name(), filters, scorers, picker));
         }
-        return new Scheduler(handlers.values().iterator().next(), built, timer);
+        return new Scheduler(handler, built, timer);
     }
 
     /** Data producers sorted so that each runs after the producers of the keys it consumes. */
