@@ -110,6 +110,8 @@ public final class EppServer implements AutoCloseable {
                 .filter(ApproxPrefixCacheProducer.class::isInstance).map(ApproxPrefixCacheProducer.class::cast).toList();
         metrics.prefixIndexerSize(() -> prefixProducers.stream().mapToLong(ApproxPrefixCacheProducer::indexedBlocks).sum());
 
+        PoolSource source = poolSource(options);
+        resources.add(source);
         startScrapers(options);
         loadInferenceObjects(options);
         LegacyAdmission admission = new LegacyAdmission(config.saturationDetector());
@@ -146,8 +148,6 @@ public final class EppServer implements AutoCloseable {
                 MetricsAuth.fromFlags(options.metricsEndpointAuth(), options.metricsTokenFile())), "metrics",
                 options.metricsPort());
 
-        PoolSource source = poolSource(options);
-        resources.add(source);
         try {
             source.start(datastore);
         } catch (Exception e) {
