@@ -73,9 +73,13 @@ final class EnvoyMessages {
                 .build();
     }
 
-    static List<ProcessingResponse> requestBodyResponses(byte[] body) {
+    /**
+     * Request-body messages; {@code endOfStream} is false when request trailers ended the body, since Envoy
+     * then ends the stream with the trailers response.
+     */
+    static List<ProcessingResponse> requestBodyResponses(byte[] body, boolean endOfStream) {
         List<ProcessingResponse> responses = new ArrayList<>();
-        for (CommonResponse chunk : bodyChunks(body, true)) {
+        for (CommonResponse chunk : bodyChunks(body, endOfStream)) {
             responses.add(ProcessingResponse.newBuilder()
                     .setRequestBody(BodyResponse.newBuilder().setResponse(chunk)).build());
         }

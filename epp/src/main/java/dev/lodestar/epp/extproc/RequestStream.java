@@ -41,9 +41,13 @@ import java.util.logging.Logger;
  *   <li>body chunks accumulate until end of stream (or request trailers); then the {@link Director}
  *       routes the request and the EPP sends the headers response (destination header and
  *       {@code envoy.lb} metadata, Content-Length, echoed headers, cleared route cache) followed by the
- *       re-serialized body in chunks of at most 62,000 bytes;</li>
+ *       re-serialized body in chunks of at most 62,000 bytes (the last one ends the stream, unless request
+ *       trailers ended the body: then the trailers' empty response follows and ends it; GIE ignores
+ *       request trailers, which leaves such a request unrouted);</li>
  *   <li>response headers are echoed with {@code x-went-into-resp-headers}; streamed response chunks are
- *       forwarded as they come with the model name rewritten back, buffered bodies once complete;</li>
+ *       forwarded as they come with the model name rewritten back, buffered bodies once complete (or, for
+ *       a gRPC model server, at the response trailers: without end of stream, then the trailers' empty
+ *       response);</li>
  *   <li>when the stream ends before the response did (client gone), the end-of-stream plugin hooks run
  *       anyway, so no in-flight counter leaks.</li>
  * </ol>
@@ -151,7 +155,7 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
         }
         requestBody.writeBytes(body.getBody().toByteArray());
         if (body.getEndOfStream()) {
-            route();
+            route(true);
         }
     }
 
@@ -160,8 +164,9 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
             throw new ProtocolViolation("request trailers arrived before the request headers");
         }
         if (phase == Phase.READING_BODY) {
-            // Trailers end a body whose last chunk did not say end of stream.
-            route();
+            // Trailers end a body whose last chunk did not say end of stream; they, not the body, end the
+            // stream for Envoy, so the body goes back without end_of_stream (as GIE's response trailers).
+            route(false);
         }
         sender.send(ProcessingResponse.newBuilder().setRequestTrailers(TrailersResponse.getDefaultInstance()).build());
     }
@@ -176,13 +181,13 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
         phase = Phase.ROUTED;
     }
 
-    private void route() {
+    private void route(boolean endOfStream) {
         context.requestBody(requestBody.toByteArray());
         requestBody.reset();
         director.handleRequest(context);
         context.llmRequest().ifPresent(request -> context.streamingResponse(request.body().stream()));
         sender.send(requestHeadersResponse(true));
-        EnvoyMessages.requestBodyResponses(context.requestBody()).forEach(sender::send);
+        EnvoyMessages.requestBodyResponses(context.requestBody(), endOfStream).forEach(sender::send);
         recorder.requestRouted(context.incomingModel(), context.targetModel(), context.priority(),
                 context.requestBody().length);
         recorder.requestRunning(context.incomingModel());
