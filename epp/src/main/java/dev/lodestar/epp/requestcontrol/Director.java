@@ -176,7 +176,13 @@ public final class Director {
         Response response = new Response(context.requestId(), headers, false, context.usage().orElse(null));
         for (ResponseHeaderPlugin plugin : responseHeaderPlugins) {
             long start = System.nanoTime();
-            plugin.responseHeader(request.get(), response, target.get(), headersToSet);
+            try {
+                plugin.responseHeader(request.get(), response, target.get(), headersToSet);
+            } catch (RuntimeException e) {
+                // As upstream, the response phase never fails the stream: closing it early while the proxy
+                // still sends the body can stall the whole HTTP/2 connection in Helidon 4.4.
+                LOGGER.log(Level.WARNING, "response plugin " + plugin.typedName() + " failed", e);
+            }
             timer.record("ResponseReceived", plugin.typedName(), System.nanoTime() - start);
         }
         return headersToSet;
