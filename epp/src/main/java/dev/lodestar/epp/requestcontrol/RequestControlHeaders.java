@@ -1,6 +1,7 @@
 package dev.lodestar.epp.requestcontrol;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -40,5 +41,19 @@ public final class RequestControlHeaders {
 
     public static boolean systemOwned(String lowerCaseName) {
         return SYSTEM_OWNED.contains(lowerCaseName);
+    }
+
+    /**
+     * The value of the first of {@code names} (a header and its aliases, e.g. {@link #OBJECTIVE}) that
+     * {@code headers} carries with a non-empty value; "" when none does.
+     */
+    public static String firstValue(Map<String, String> headers, List<String> names) {
+        for (String name : names) {
+            String value = headers.get(name);
+            if (value != null && !value.isEmpty()) {
+                return value;
+            }
+        }
+        return "";
     }
 }
