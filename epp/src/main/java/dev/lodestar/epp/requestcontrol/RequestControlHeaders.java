@@ -1,6 +1,7 @@
 package dev.lodestar.epp.requestcontrol;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,8 +40,9 @@ public final class RequestControlHeaders {
     private RequestControlHeaders() {
     }
 
-    public static boolean systemOwned(String lowerCaseName) {
-        return SYSTEM_OWNED.contains(lowerCaseName);
+    /** Whether the EPP owns header {@code name}, in any case (as GIE's {@code IsSystemOwnedHeader}). */
+    public static boolean systemOwned(String name) {
+        return SYSTEM_OWNED.contains(name.toLowerCase(Locale.ROOT));
     }
 
     /**
