@@ -769,6 +769,33 @@ class DirectorTest {
     }
 
     @Test
+    void aProfileHandlerThatRunsNoProfileFailsSchedulingWith429AsUpstream() {
+        ProfileHandler idle = new ProfileHandler() {
+            @Override
+            public TypedName typedName() {
+                return new TypedName("idle-handler", "idle-handler");
+            }
+
+            @Override
+            public Map<String, SchedulerProfile> pick(CycleState state, LlmRequest request,
+                                                      Map<String, SchedulerProfile> profiles,
+                                                      Map<String, ProfileRunResult> results) {
+                return Map.of();
+            }
+
+            @Override
+            public SchedulingResult processResults(CycleState state, LlmRequest request,
+                                                   Map<String, ProfileRunResult> results) {
+                throw new AssertionError("no profile ran, nothing to process");
+            }
+        };
+        Director director = builder().scheduler(new Scheduler(idle, scheduler().profiles(), timer)).build();
+
+        assertThat(refusal(director, context()).clientMessage()).isEqualTo("inference error: ResourceExhausted -"
+                + " failed to find target endpoint: failed to run any scheduler profile for request req-1");
+    }
+
+    @Test
     void aFailingDataProducerIsIgnored() {
         Hooks failing = new Hooks("failing", new ArrayList<>());
         failing.failure = new IllegalArgumentException("tokenizer down");
