@@ -5,6 +5,9 @@ import dev.lodestar.api.inference.InferenceObjective;
 import dev.lodestar.api.inference.ObjectMeta;
 import dev.lodestar.api.inference.PoolRef;
 import dev.lodestar.epp.admission.LegacyAdmission;
+import dev.lodestar.epp.config.ConfigLoader;
+import dev.lodestar.epp.config.EppConfig;
+import dev.lodestar.epp.config.PluginRegistry;
 import dev.lodestar.epp.datastore.Datastore;
 import dev.lodestar.epp.framework.ErrorCode;
 import dev.lodestar.epp.framework.InferenceException;
@@ -655,6 +658,63 @@ class DirectorTest {
         assertThat(director.handleResponseHeaders(refused, Map.of())).isEmpty();
         assertThat(director.handleResponseBody(refused, true)).isEmpty();
         assertThat(calls).isEmpty();
+    }
+
+    @Test
+    void aDirectorWiredFromAConfigurationAsTheServerDoes() {
+        EppConfig config = new ConfigLoader(PluginRegistry.builtIn(),
+                () -> datastore.endpoints().stream().map(state -> state.metadata()).toList(), timer).load(Optional.of("""
+                apiVersion: inference.networking.x-k8s.io/v1alpha1
+                kind: EndpointPickerConfig
+                plugins:
+                - type: queue-scorer
+                - type: concurrency-detector
+                  parameters:
+                    maxConcurrency: 1
+                - type: destination-endpoint-served-verifier
+                saturationDetector:
+                  pluginRef: concurrency-detector
+                schedulingProfiles:
+                - name: default
+                  plugins:
+                  - pluginRef: queue-scorer
+                """));
+        datastore.replaceObjectives(List.of(objective("batch", -1)));
+        LegacyAdmission legacy = new LegacyAdmission(config.saturationDetector());
+        Director director = Director.builder().datastore(datastore).parser(config.parser()).scheduler(config.scheduler())
+                .admission((request, endpoints) -> legacy.admit(request, endpoints).ifPresent(refusal -> {
+                    throw refusal;
+                }))
+                .prepareDataPlugins(config.prepareData()).admissionPlugins(config.admission())
+                .preRequestPlugins(config.preRequest()).responseHeaderPlugins(config.responseHeader())
+                .responseBodyPlugins(config.responseBody()).build();
+        ConcurrencyDetector detector = (ConcurrencyDetector) config.saturationDetector();
+
+        RequestContext first = context();
+        first.requestId("first", false);
+        director.handleRequest(first);
+        assertThat(first.destination()).isEqualTo("10.0.0.2:8000");
+        assertThat(detector.inFlight(key("pod-b")).requests()).isEqualTo(1);
+        assertThat(director.handleResponseHeaders(first, Map.of("x-gateway-envoy-lb-metadata-present", "true")))
+                .containsEntry("x-conformance-test-served-endpoint", "fail: missing destination endpoint served metadata");
+
+        // One of three slots in use: a sheddable request still passes (saturation 1/3).
+        RequestContext second = context(Map.of("x-gateway-inference-objective", "batch"));
+        second.requestId("second", false);
+        director.handleRequest(second);
+        RequestContext third = context();
+        third.requestId("third", false);
+        director.handleRequest(third);
+        // Three of three: the pool is saturated and the next sheddable request is shed.
+        RequestContext shed = context(Map.of("x-gateway-inference-objective", "batch"));
+        shed.requestId("shed", false);
+        assertThat(refusal(director, shed).code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+
+        director.handleResponseBody(first, true);
+        RequestContext again = context(Map.of("x-gateway-inference-objective", "batch"));
+        again.requestId("again", false);
+        director.handleRequest(again);
+        assertThat(again.destination()).isNotEmpty();
     }
 
     // ---------------------------------------------------------------- errors
