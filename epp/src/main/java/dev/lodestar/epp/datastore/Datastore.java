@@ -19,6 +19,8 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The EPP's view of its pool: endpoints with their latest metrics, InferenceObjectives and
@@ -26,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * immutable snapshots without locking.
  */
 public final class Datastore implements PoolWriter {
+    private static final Logger LOGGER = Logger.getLogger(Datastore.class.getName());
     private final Map<EndpointKey, EndpointState> byKey = new ConcurrentHashMap<>();
     private final List<EndpointListener> listeners = new CopyOnWriteArrayList<>();
     private final Object writeLock = new Object();
@@ -76,7 +79,7 @@ public final class Datastore implements PoolWriter {
     public void addListener(EndpointListener listener) {
         synchronized (writeLock) {
             listeners.add(listener);
-            endpoints.forEach(listener::endpointAdded);
+            endpoints.forEach(endpoint -> notify(listener, endpoint, true));
         }
     }
 
@@ -140,13 +143,27 @@ public final class Datastore implements PoolWriter {
         }
         EndpointState added = new EndpointState(metadata);
         byKey.put(metadata.key(), added);
-        listeners.forEach(listener -> listener.endpointAdded(added));
+        listeners.forEach(listener -> notify(listener, added, true));
     }
 
     private void removeLocked(EndpointKey key) {
         EndpointState removed = byKey.remove(key);
         if (removed != null) {
-            listeners.forEach(listener -> listener.endpointRemoved(removed));
+            listeners.forEach(listener -> notify(listener, removed, false));
+        }
+    }
+
+    /** A listener that fails must neither stop the pool update half-way nor keep the others uninformed. */
+    private static void notify(EndpointListener listener, EndpointState endpoint, boolean added) {
+        try {
+            if (added) {
+                listener.endpointAdded(endpoint);
+            } else {
+                listener.endpointRemoved(endpoint);
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(Level.WARNING, "endpoint listener " + listener + " failed on "
+                    + (added ? "addition" : "removal") + " of " + endpoint.metadata().key(), e);
         }
     }
 

@@ -136,9 +136,9 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
         } else {
             context.requestId(requestId, false);
         }
-        context.objectiveKey(firstHeader(received, RequestControlHeaders.OBJECTIVE));
-        context.modelRewriteHeader(firstHeader(received, RequestControlHeaders.MODEL_NAME_REWRITE));
-        context.fairnessId(firstHeader(received, RequestControlHeaders.FAIRNESS_ID));
+        context.objectiveKey(RequestControlHeaders.firstValue(received, RequestControlHeaders.OBJECTIVE));
+        context.modelRewriteHeader(RequestControlHeaders.firstValue(received, RequestControlHeaders.MODEL_NAME_REWRITE));
+        context.fairnessId(RequestControlHeaders.firstValue(received, RequestControlHeaders.FAIRNESS_ID));
         EnvoyMessages.stringList(metadata, RequestControlHeaders.SUBSET_METADATA_NAMESPACE,
                 RequestControlHeaders.DESTINATION_ENDPOINT_SUBSET).ifPresent(context::subsetHint);
         if (headers.getEndOfStream()) {
@@ -430,16 +430,6 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
 
     private static Map<String, Struct> filterMetadata(ProcessingRequest request) {
         return request.hasMetadataContext() ? request.getMetadataContext().getFilterMetadataMap() : Map.of();
-    }
-
-    private static String firstHeader(Map<String, String> headers, List<String> names) {
-        for (String name : names) {
-            String value = headers.get(name);
-            if (value != null && !value.isEmpty()) {
-                return value;
-            }
-        }
-        return "";
     }
 
     /** A message that does not fit the stream's state. */

@@ -100,6 +100,9 @@ public final class Director {
         }
         if (parser.rewritesModel() && body.payload().isPresent()) {
             rewriteModel(context, body.payload().get());
+        } else {
+            // As GIE: the rewrite header names the target model whatever the parser; rules need a parsed model.
+            context.targetModel(context.modelRewriteHeader());
         }
         int priority = datastore.objectivePriority(context.objectiveKey()).orElse(0);
         context.priority(priority);
@@ -121,7 +124,7 @@ public final class Director {
         }
         prepareData(request, endpoints);
         for (AdmissionPlugin plugin : admissionPlugins) {
-            Optional<String> refusal = plugin.admitRequest(request, endpoints);
+            Optional<String> refusal = refusal(plugin, request, endpoints);
             if (refusal.isPresent()) {
                 LOGGER.fine(() -> "admission plugin " + plugin.typedName() + " refused " + request.requestId()
                         + ": " + refusal.get());
@@ -137,7 +140,13 @@ public final class Director {
         context.route(String.join(",", destinations), targets.getFirst().metadata());
         for (PreRequestPlugin plugin : preRequestPlugins) {
             long start = System.nanoTime();
-            plugin.preRequest(request, result, context.headersToSet());
+            try {
+                plugin.preRequest(request, result, context.headersToSet());
+            } catch (RuntimeException e) {
+                // GIE's PreRequest has no failure path: the scheduled request is sent whatever a plugin does.
+                LOGGER.log(Level.WARNING, "pre-request plugin " + plugin.typedName() + " failed for "
+                        + request.requestId(), e);
+            }
             timer.record("PreRequest", plugin.typedName(), System.nanoTime() - start);
         }
         if (parser.rewritesModel() && body.payload().isPresent()) {
@@ -232,6 +241,16 @@ public final class Director {
         payload.put("model", target);
     }
 
+    /** Why {@code plugin} refuses the request, if it does; a plugin that fails refuses. */
+    private static Optional<String> refusal(AdmissionPlugin plugin, LlmRequest request, List<Endpoint> endpoints) {
+        try {
+            return plugin.admitRequest(request, endpoints);
+        } catch (RuntimeException e) {
+            LOGGER.log(Level.WARNING, "admission plugin " + plugin.typedName() + " failed for " + request.requestId(), e);
+            return Optional.of(String.valueOf(e));
+        }
+    }
+
     private void prepareData(LlmRequest request, List<Endpoint> endpoints) {
         long started = System.nanoTime();
         for (PrepareDataPlugin plugin : prepareDataPlugins) {
@@ -253,22 +272,29 @@ public final class Director {
 
     private SchedulingResult schedule(LlmRequest request, List<Endpoint> endpoints) {
         long start = System.nanoTime();
+        SchedulingResult result;
         try {
-            SchedulingResult result = scheduler.schedule(request, endpoints);
-            EndpointMetadata target = result.primary().targetEndpoints().getFirst().metadata();
-            recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, true, target.podName(),
-                    target.key().namespace(), target.port());
-            return result;
+            result = scheduler.schedule(request, endpoints);
         } catch (InferenceException e) {
             recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, false, "", "", 0);
             // Profile handlers already word their failure as upstream's ("failed to find target endpoint: ...").
             throw e.code() == ErrorCode.RESOURCE_EXHAUSTED ? e : new InferenceException(ErrorCode.RESOURCE_EXHAUSTED,
                     "failed to find target endpoint: " + e.getMessage(), e);
-        } catch (IllegalStateException | java.util.NoSuchElementException e) {
+        } catch (RuntimeException e) {
+            // A plugin broke its contract (upstream's would panic); the client gets a 500, the EPP keeps serving.
             recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, false, "", "", 0);
-            throw new InferenceException(ErrorCode.RESOURCE_EXHAUSTED, "failed to find target endpoint: "
-                    + e.getMessage(), e);
+            LOGGER.log(Level.SEVERE, "scheduling failed for " + request.requestId(), e);
+            throw new InferenceException(ErrorCode.INTERNAL, "failed to schedule the request: " + e, e);
         }
+        if (result.primary().failed()) {
+            recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, false, "", "", 0);
+            throw new InferenceException(ErrorCode.RESOURCE_EXHAUSTED, "failed to find target endpoint: primary profile '"
+                    + result.primaryProfileName() + "' has no target endpoint");
+        }
+        EndpointMetadata target = result.primary().targetEndpoints().getFirst().metadata();
+        recorder.schedulingAttempt(request.targetModel(), System.nanoTime() - start, true, target.podName(),
+                target.key().namespace(), target.port());
+        return result;
     }
 
     /** Decides whether a request is admitted before scheduling (legacy shedding, or flow control later). */

@@ -1,6 +1,8 @@
 package dev.lodestar.epp.requestcontrol;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -38,7 +40,22 @@ public final class RequestControlHeaders {
     private RequestControlHeaders() {
     }
 
-    public static boolean systemOwned(String lowerCaseName) {
-        return SYSTEM_OWNED.contains(lowerCaseName);
+    /** Whether the EPP owns header {@code name}, in any case (as GIE's {@code IsSystemOwnedHeader}). */
+    public static boolean systemOwned(String name) {
+        return SYSTEM_OWNED.contains(name.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * The value of the first of {@code names} (a header and its aliases, e.g. {@link #OBJECTIVE}) that
+     * {@code headers} carries with a non-empty value; "" when none does.
+     */
+    public static String firstValue(Map<String, String> headers, List<String> names) {
+        for (String name : names) {
+            String value = headers.get(name);
+            if (value != null && !value.isEmpty()) {
+                return value;
+            }
+        }
+        return "";
     }
 }

@@ -35,7 +35,7 @@ public final class Scheduler {
     }
 
     /**
-     * @throws InferenceException when no endpoint can take the request
+     * @throws InferenceException when no endpoint can take the request, or the handler ran no profile
      */
     public SchedulingResult schedule(LlmRequest request, List<Endpoint> candidates) {
         if (candidates.isEmpty()) {
@@ -59,6 +59,11 @@ public final class Scheduler {
             if (!ranAny) {
                 break;
             }
+        }
+        if (results.isEmpty()) {
+            // The director turns this into upstream's "failed to find target endpoint: ..." (429).
+            throw new InferenceException(ErrorCode.INTERNAL,
+                    "failed to run any scheduler profile for request " + request.requestId());
         }
         long start = System.nanoTime();
         SchedulingResult result = profileHandler.processResults(state, request, results);
