@@ -58,7 +58,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -78,7 +78,7 @@ class DirectorTest {
 
     private final Datastore datastore = new Datastore();
     private final SplittableRandom random = new SplittableRandom(42);
-    private final List<String> timings = new CopyOnWriteArrayList<>();
+    private final Set<String> timings = ConcurrentHashMap.newKeySet();
     private final PluginTimer timer = (point, plugin, nanos) -> timings.add(point + ":" + plugin);
     private final RecordingRecorder recorder = new RecordingRecorder();
 

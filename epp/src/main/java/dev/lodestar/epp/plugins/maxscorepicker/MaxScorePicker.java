@@ -70,6 +70,9 @@ public final class MaxScorePicker implements Picker {
 
     @Override
     public ProfileRunResult pick(CycleState state, List<ScoredEndpoint> scored) {
+        if (maxNumOfEndpoints == 1) {
+            return pickOne(scored, random.get());
+        }
         List<ScoredEndpoint> ordered = RandomPicker.shuffled(scored, random.get());
         ordered.sort(HIGHEST_SCORE_FIRST); // List.sort is stable, so shuffled ties stay random
         int count = Math.min(maxNumOfEndpoints, ordered.size());
@@ -78,5 +81,24 @@ public final class MaxScorePicker implements Picker {
             targets.add(ordered.get(i).endpoint());
         }
         return new ProfileRunResult(targets);
+    }
+
+    /**
+     * The same distribution as shuffle, stable sort and take one, in one pass: the highest score, each tie
+     * replacing the kept one with probability 1/(ties so far), so every tied endpoint is equally likely.
+     */
+    private static ProfileRunResult pickOne(List<ScoredEndpoint> scored, RandomGenerator random) {
+        ScoredEndpoint best = null;
+        int ties = 0;
+        for (ScoredEndpoint candidate : scored) {
+            int order = best == null ? 1 : Double.compare(candidate.score(), best.score());
+            if (order > 0) {
+                best = candidate;
+                ties = 1;
+            } else if (order == 0 && random.nextInt(++ties) == 0) {
+                best = candidate;
+            }
+        }
+        return new ProfileRunResult(best == null ? List.of() : List.of(best.endpoint()));
     }
 }

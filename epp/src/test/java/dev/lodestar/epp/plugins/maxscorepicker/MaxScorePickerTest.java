@@ -62,6 +62,26 @@ class MaxScorePickerTest {
     }
 
     @Test
+    void aHigherScoreLaterResetsTheTies() {
+        MaxScorePicker picker = picker(1, 5);
+        List<ScoredEndpoint> scored = List.of(new ScoredEndpoint(d, 1.0), new ScoredEndpoint(c, 1.0),
+                new ScoredEndpoint(a, 2.0), new ScoredEndpoint(b, 2.0));
+        Map<Endpoint, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 2000; i++) {
+            counts.merge(picker.pick(new CycleState(), scored).targetEndpoints().getFirst(), 1, Integer::sum);
+        }
+
+        assertThat(counts).containsOnlyKeys(a, b);
+        assertThat(counts.get(a)).isBetween(900, 1100);
+    }
+
+    @Test
+    void nothingToPickFromPicksNothing() {
+        assertThat(picker(1, 1).pick(new CycleState(), List.of()).targetEndpoints()).isEmpty();
+        assertThat(picker(2, 1).pick(new CycleState(), List.of()).targetEndpoints()).isEmpty();
+    }
+
+    @Test
     void tiedSecondPlacesAlsoBreakRandomly() {
         MaxScorePicker picker = picker(2, 3);
         List<ScoredEndpoint> scored = List.of(new ScoredEndpoint(a, 3.0), new ScoredEndpoint(b, 1.0),
