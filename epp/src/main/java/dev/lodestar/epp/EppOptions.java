@@ -66,7 +66,8 @@ public final class EppOptions {
     String staticEndpoints;
 
     @Option(names = "--inference-objects-file", defaultValue = "",
-            description = "Without Kubernetes: YAML file of InferenceObjective and InferenceModelRewrite objects.")
+            description = "Without Kubernetes: YAML file of InferenceObjective and InferenceModelRewrite objects, "
+                    + "followed for changes.")
     String inferenceObjectsFile;
 
     @Option(names = "--disable-endpoint-subset-filter", defaultValue = "false", arity = "0..1", fallbackValue = "true",

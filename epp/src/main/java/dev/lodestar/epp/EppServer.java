@@ -2,9 +2,7 @@ package dev.lodestar.epp;
 
 import dev.lodestar.api.config.InvalidConfigException;
 import dev.lodestar.api.inference.InferenceModelRewrite;
-import dev.lodestar.api.inference.InferenceObject;
 import dev.lodestar.api.inference.InferenceObjective;
-import dev.lodestar.api.inference.InferenceObjects;
 import dev.lodestar.epp.admission.LegacyAdmission;
 import dev.lodestar.epp.config.ConfigLoader;
 import dev.lodestar.epp.config.EppConfig;
@@ -17,6 +15,8 @@ import dev.lodestar.epp.datastore.EndpointListener;
 import dev.lodestar.epp.datastore.EndpointState;
 import dev.lodestar.epp.discovery.StaticEndpoints;
 import dev.lodestar.epp.extproc.ExtProcService;
+import dev.lodestar.epp.files.FileFollower;
+import dev.lodestar.epp.files.InferenceObjectsFile;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.plugin.Plugin;
 import dev.lodestar.epp.grpc.GrpcServers;
@@ -38,9 +38,6 @@ import dev.lodestar.epp.spi.PoolSourceProvider;
 import dev.lodestar.epp.tls.ServingTls;
 import io.helidon.webserver.WebServer;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -185,19 +182,13 @@ public final class EppServer implements AutoCloseable {
         if (options.inferenceObjectsFile().isEmpty()) {
             return;
         }
-        Path file = options.inferenceObjectsFile().get();
-        List<InferenceObject> objects;
-        try {
-            objects = InferenceObjects.parse(Files.readString(file));
-        } catch (IOException e) {
-            throw new InvalidConfigException("cannot read --inference-objects-file " + file + ": " + e.getMessage(), e);
-        } catch (InvalidConfigException e) {
-            throw new InvalidConfigException("--inference-objects-file " + file + ": " + e.getMessage(), e);
-        }
-        datastore.replaceObjectives(objects.stream().filter(InferenceObjective.class::isInstance)
-                .map(InferenceObjective.class::cast).toList());
-        datastore.replaceRewrites(objects.stream().filter(InferenceModelRewrite.class::isInstance)
-                .map(InferenceModelRewrite.class::cast).toList());
+        resources.add(InferenceObjectsFile.follow(options.inferenceObjectsFile().get(), FileFollower.DEFAULT_POLL_INTERVAL,
+                objects -> {
+                    datastore.replaceObjectives(objects.stream().filter(InferenceObjective.class::isInstance)
+                            .map(InferenceObjective.class::cast).toList());
+                    datastore.replaceRewrites(objects.stream().filter(InferenceModelRewrite.class::isInstance)
+                            .map(InferenceModelRewrite.class::cast).toList());
+                }));
     }
 
     private PoolSource poolSource(EppOptions options) {

@@ -1,6 +1,7 @@
 package dev.lodestar.epp.discovery;
 
 import dev.lodestar.api.config.InvalidConfigException;
+import dev.lodestar.epp.files.FileFollower;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.plugin.Plugin;
 import dev.lodestar.epp.framework.plugin.PluginFactory;
@@ -10,21 +11,11 @@ import dev.lodestar.epp.spi.PoolSource;
 import dev.lodestar.epp.spi.PoolWriter;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * llm-d Router's {@code file-discovery}: the pool is the list in a YAML or JSON file ({@link EndpointsFile}),
@@ -32,18 +23,14 @@ import java.util.concurrent.TimeUnit;
  * {@code watchFile} the file is re-read when it changes, and the pool follows (adds, removals, updates);
  * a bad file then is logged and the previous endpoints stay.
  *
- * <p>Changes are noticed by watching the file's directory, so editors' rename-over and Kubernetes
- * ConfigMap symlink swaps are seen too, with a poll of the file's attributes as a fallback for file
- * systems that send no events.
+ * <p>Changes are noticed as {@link FileFollower} does (directory watch, attribute poll as fallback).
  */
 public final class FileDiscovery implements Plugin, PoolSource {
     public static final String TYPE = "file-discovery";
     /** Fallback re-check when the file system sends no change events. */
-    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_POLL_INTERVAL = FileFollower.DEFAULT_POLL_INTERVAL;
 
     private static final System.Logger LOG = System.getLogger(FileDiscovery.class.getName());
-    /** Events come in bursts (truncate, write, close); the file is read once the burst is over. */
-    private static final Duration SETTLE = Duration.ofMillis(50);
 
     public static final PluginFactory FACTORY = (name, parameters, handle) -> {
         Params params = PluginParameters.decode(name, parameters, Params.class);
@@ -71,24 +58,17 @@ public final class FileDiscovery implements Plugin, PoolSource {
     private final TypedName typedName;
     private final Path path;
     private final boolean watchFile;
-    private final Duration pollInterval;
-    private volatile boolean closed;
-    private volatile Thread watcher;
-    private volatile WatchService watchService;
+    private final FileFollower follower;
     private PoolWriter writer;
     private List<EndpointMetadata> applied = List.of();
-    private Optional<FileState> seenState = Optional.empty();
-    private byte[] seenContent = new byte[0];
     private Optional<String> lastError = Optional.empty();
 
     private FileDiscovery(Builder builder) {
         this.typedName = new TypedName(TYPE, builder.name);
-        this.path = builder.path.toAbsolutePath().normalize();
+        this.follower = new FileFollower("file-discovery-" + builder.name, builder.path, EndpointsFile.MAX_SIZE,
+                builder.pollInterval);
+        this.path = follower.path();
         this.watchFile = builder.watchFile;
-        if (builder.pollInterval.isNegative() || builder.pollInterval.isZero()) {
-            throw new IllegalArgumentException("poll interval must be positive, got " + builder.pollInterval);
-        }
-        this.pollInterval = builder.pollInterval;
     }
 
     public static Builder builder() {
@@ -129,134 +109,43 @@ public final class FileDiscovery implements Plugin, PoolSource {
             throw new IllegalStateException(typedName + " is started already");
         }
         Objects.requireNonNull(writer, "writer");
-        Optional<FileState> state = FileState.of(path);
         byte[] content;
         try {
-            content = read();
+            content = follower.read();
         } catch (IOException e) {
-            throw new InvalidConfigException(TYPE + ": cannot read " + path + ": " + describe(e), e);
+            throw new InvalidConfigException(TYPE + ": cannot read " + path + ": " + FileFollower.describe(e), e);
         }
         try {
             applied = EndpointsFile.parse(content);
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException(TYPE + ": " + path + ": " + e.getMessage(), e);
         }
-        seenState = state;
-        seenContent = content;
         this.writer = writer;
         writer.replaceEndpoints(applied);
         writer.markSynced();
         LOG.log(System.Logger.Level.INFO, "{0}: {1} endpoints from {2}", typedName, applied.size(), path);
         if (watchFile) {
-            watchService = register();
-            // A platform thread: it holds this object's monitor while reading the file.
-            watcher = Thread.ofPlatform().daemon().name("file-discovery-" + typedName.name()).start(this::follow);
+            follower.follow(new FileFollower.Listener() {
+                @Override
+                public void changed(byte[] next) {
+                    apply(next);
+                }
+
+                @Override
+                public void failed(String problem) {
+                    refuse(problem);
+                }
+            });
         }
     }
 
     @Override
     public void close() {
-        closed = true;
-        WatchService service = watchService;
-        if (service != null) {
-            try {
-                service.close();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, "closing the watch service failed", e);
-            }
-        }
-        Thread thread = watcher;
-        if (thread != null) {
-            thread.interrupt();
-            try {
-                thread.join(Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        follower.close();
     }
 
-    /** A watch on the file's directory, or null when the file system cannot watch (polling only then). */
-    private WatchService register() {
-        Path directory = path.getParent();
-        try {
-            WatchService service = directory.getFileSystem().newWatchService();
-            directory.register(service, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
-                    StandardWatchEventKinds.ENTRY_DELETE);
-            return service;
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: cannot watch {1} ({2}); polling every {3} ms", typedName,
-                    directory, describe(e), pollInterval.toMillis());
-            return null;
-        }
-    }
-
-    private void follow() {
-        try {
-            while (!closed) {
-                boolean changed = waitForChange();
-                if (!closed) {
-                    reload(changed);
-                }
-            }
-        } catch (ClosedWatchServiceException | InterruptedException e) {
-            // closed
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, typedName + ": stopped following " + path, e);
-        }
-    }
-
-    /** Waits for directory events or the poll interval; true when something in the directory changed. */
-    private boolean waitForChange() throws InterruptedException {
-        WatchService service = watchService;
-        if (service == null) {
-            Thread.sleep(pollInterval);
-            return false;
-        }
-        WatchKey key = service.poll(pollInterval.toNanos(), TimeUnit.NANOSECONDS);
-        if (key == null) {
-            return false;
-        }
-        while (key != null) {
-            key.pollEvents();
-            if (!key.reset()) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: {1} is no longer watched; polling every {2} ms",
-                        typedName, path.getParent(), pollInterval.toMillis());
-                watchService = null;
-                closeQuietly(service);
-                return true;
-            }
-            key = service.poll(SETTLE.toNanos(), TimeUnit.NANOSECONDS);
-        }
-        return true;
-    }
-
-    /**
-     * Re-reads the file when an event came or its attributes changed, and applies it when its content is new
-     * and valid.
-     */
-    private synchronized void reload(boolean event) {
-        Optional<FileState> state = FileState.of(path);
-        if (!event && state.equals(seenState)) {
-            return;
-        }
-        seenState = state;
-        if (state.isEmpty()) {
-            seenContent = new byte[0];
-            refuse("the file is missing");
-            return;
-        }
-        byte[] content;
-        try {
-            content = read();
-        } catch (IOException e) {
-            refuse("cannot read it: " + describe(e));
-            return;
-        }
-        if (Arrays.equals(content, seenContent)) {
-            return;
-        }
-        seenContent = content;
+    /** Applies a new content of the file when it is valid. */
+    private synchronized void apply(byte[] content) {
         List<EndpointMetadata> next;
         try {
             next = EndpointsFile.parse(content);
@@ -275,45 +164,10 @@ public final class FileDiscovery implements Plugin, PoolSource {
                 difference);
     }
 
-    private void refuse(String problem) {
+    private synchronized void refuse(String problem) {
         lastError = Optional.of(problem);
         LOG.log(System.Logger.Level.WARNING, "{0}: {1}: {2}; keeping the {3} endpoints read before", typedName, path,
                 problem, applied.size());
-    }
-
-    private byte[] read() throws IOException {
-        try (InputStream in = Files.newInputStream(path)) {
-            // One byte over the limit is enough to tell the file is too large.
-            return in.readNBytes(EndpointsFile.MAX_SIZE + 1);
-        }
-    }
-
-    private static void closeQuietly(WatchService service) {
-        try {
-            service.close();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "closing the watch service failed", e);
-        }
-    }
-
-    private static String describe(Exception e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file";
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    /** What identifies a version of the file without reading it (the target's, through symlinks). */
-    private record FileState(Object fileKey, long size, long modifiedNanos) {
-        static Optional<FileState> of(Path path) {
-            try {
-                BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-                return Optional.of(new FileState(String.valueOf(attributes.fileKey()), attributes.size(),
-                        attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS)));
-            } catch (IOException e) {
-                return Optional.empty();
-            }
-        }
     }
 
     /** Builds a {@link FileDiscovery}; {@code path} is required. */
