@@ -1,7 +1,6 @@
 package dev.lodestar.epp.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
@@ -14,31 +13,11 @@ import dev.lodestar.epp.framework.scheduling.LlmRequest;
 import dev.lodestar.epp.framework.scheduling.LlmRequestBody;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Collection;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /** Endpoints, requests and plugin parameters for plugin tests. */
 public final class Fixtures {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    public static final PluginHandle HANDLE = new PluginHandle() {
-        @Override
-        public <T extends Plugin> Optional<T> plugin(String name, Class<T> type) {
-            return Optional.empty();
-        }
-
-        @Override
-        public Collection<Plugin> plugins() {
-            return List.of();
-        }
-
-        @Override
-        public List<EndpointMetadata> endpoints() {
-            return List.of();
-        }
-    };
+    public static final PluginHandle HANDLE = PluginTestFixtures.handle();
 
     private Fixtures() {
     }
@@ -86,11 +65,7 @@ public final class Fixtures {
 
     /** Parameters as a plugin factory receives them. */
     public static JsonNode params(String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(e);
-        }
+        return PluginTestFixtures.params(json);
     }
 
     public static JsonNode noParams() {

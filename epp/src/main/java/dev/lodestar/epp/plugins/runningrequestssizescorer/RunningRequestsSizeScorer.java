@@ -1,11 +1,13 @@
 package dev.lodestar.epp.plugins.runningrequestssizescorer;
 
+import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
 import dev.lodestar.epp.framework.plugin.PluginFactory;
 import dev.lodestar.epp.framework.plugin.PluginParameters;
 import dev.lodestar.epp.framework.plugin.TypedName;
 import dev.lodestar.epp.framework.scheduling.CycleState;
 import dev.lodestar.epp.framework.scheduling.Endpoint;
 import dev.lodestar.epp.framework.scheduling.LlmRequest;
+import dev.lodestar.epp.framework.scheduling.RelativeScores;
 import dev.lodestar.epp.framework.scheduling.Scorer;
 import dev.lodestar.epp.framework.scheduling.ScorerCategory;
 
@@ -44,18 +46,6 @@ public final class RunningRequestsSizeScorer implements Scorer {
 
     @Override
     public double[] score(CycleState state, LlmRequest request, List<Endpoint> endpoints) {
-        int min = Integer.MAX_VALUE;
-        int max = Integer.MIN_VALUE;
-        for (Endpoint endpoint : endpoints) {
-            int running = endpoint.metrics().runningRequestsSize();
-            min = Math.min(min, running);
-            max = Math.max(max, running);
-        }
-        double[] scores = new double[endpoints.size()];
-        for (int i = 0; i < scores.length; i++) {
-            scores[i] = max == min ? 1.0
-                    : (double) ((long) max - endpoints.get(i).metrics().runningRequestsSize()) / ((long) max - min);
-        }
-        return scores;
+        return RelativeScores.lowerIsBetter(endpoints, EndpointMetrics::runningRequestsSize);
     }
 }
