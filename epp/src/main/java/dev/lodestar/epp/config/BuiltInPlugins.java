@@ -25,6 +25,7 @@ import dev.lodestar.epp.plugins.sessionaffinity.SessionAffinityScorer;
 import dev.lodestar.epp.plugins.singleprofilehandler.SingleProfileHandler;
 import dev.lodestar.epp.plugins.tokenload.TokenLoadScorer;
 import dev.lodestar.epp.plugins.utilizationdetector.UtilizationDetector;
+import dev.lodestar.epp.plugins.vllmgrpcparser.VllmGrpcParser;
 import dev.lodestar.epp.plugins.weightedrandompicker.WeightedRandomPicker;
 
 /**
@@ -63,6 +64,7 @@ final class BuiltInPlugins {
         registry.register(SingleProfileHandler.TYPE, SingleProfileHandler.FACTORY);
         registry.register(TokenLoadScorer.TYPE, TokenLoadScorer.FACTORY);
         registry.register(UtilizationDetector.TYPE, UtilizationDetector.FACTORY);
+        registry.register(VllmGrpcParser.TYPE, VllmGrpcParser.FACTORY);
         registry.register(WeightedRandomPicker.TYPE, WeightedRandomPicker.FACTORY);
     }
 }
