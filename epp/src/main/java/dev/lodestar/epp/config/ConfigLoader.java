@@ -74,6 +74,9 @@ import java.util.function.Supplier;
  * implementing the interface; data producers run in the order their produced and consumed keys require.
  */
 public final class ConfigLoader {
+    private static final java.util.logging.Logger LOGGER =
+            java.util.logging.Logger.getLogger(ConfigLoader.class.getName());
+
     static final String DEFAULT_PROFILE = "default";
     static final String SINGLE_PROFILE_HANDLER = "single-profile-handler";
     static final String MAX_SCORE_PICKER = "max-score-picker";
@@ -361,9 +364,11 @@ public final class ConfigLoader {
                     used = true;
                 }
                 if (!used) {
-                    throw new InvalidConfigException("plugin '" + ref.pluginRef() + "' (type "
-                            + plugin.typedName().type() + ") is not a filter, scorer or picker and cannot be in"
-                            + " scheduling profile '" + profile.name() + "'");
+                    // GIE ignores such entries (its own request-attribute-reporter example lists the parser and
+                    // the reporter in a profile); we accept the configuration too, but say so.
+                    LOGGER.warning("plugin '" + ref.pluginRef() + "' (type " + plugin.typedName().type()
+                            + ") is not a filter, scorer or picker; its entry in scheduling profile '"
+                            + profile.name() + "' is ignored (it still runs in its own role)");
                 }
             }
             built.put(profile.name(), new SchedulerProfile(profile.name(), filters, scorers, picker));

@@ -16,6 +16,7 @@ import dev.lodestar.epp.framework.scheduling.PluginTimer;
 import dev.lodestar.epp.framework.scheduling.ProfileHandler;
 import dev.lodestar.epp.framework.scheduling.ProfileRunResult;
 import dev.lodestar.epp.framework.scheduling.SchedulerProfile;
+import dev.lodestar.epp.plugins.queuescorer.QueueScorer;
 import dev.lodestar.epp.framework.scheduling.SchedulingResult;
 import dev.lodestar.epp.framework.scheduling.WeightedScorer;
 import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
@@ -625,15 +626,18 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void aProfileMayOnlyNameFiltersScorersAndPickers() {
-        assertThatThrownBy(() -> load(GIE + """
-                plugins: [{type: inflight-load-producer}]
+    void aProfileEntryThatIsNotAFilterScorerOrPickerIsIgnoredAsInGie() {
+        EppConfig config = load(GIE + """
+                plugins: [{type: inflight-load-producer}, {type: queue-scorer}]
                 schedulingProfiles:
                 - name: default
-                  plugins: [{pluginRef: inflight-load-producer}]
-                """)).isInstanceOf(InvalidConfigException.class)
-                .hasMessage("plugin 'inflight-load-producer' (type inflight-load-producer) is not a filter, scorer or"
-                        + " picker and cannot be in scheduling profile 'default'");
+                  plugins: [{pluginRef: inflight-load-producer}, {pluginRef: queue-scorer, weight: 2}]
+                """);
+
+        SchedulerProfile profile = profile(config, "default");
+        assertThat(profile.filters()).isEmpty();
+        assertThat(profile.scorers()).singleElement()
+                .satisfies(scorer -> assertThat(scorer.scorer()).isInstanceOf(QueueScorer.class));
     }
 
     @Test

@@ -68,18 +68,8 @@ class RequestAttributeReporterIT {
             featureGates:
               - enableLegacyMetrics
             """;
-    private static final String UPSTREAM_PROFILE_PLUGINS = """
-                plugins:
-                  - pluginRef: openai-parser
-                  - pluginRef: total-tokens-cost-reporter
-            """;
-    /**
-     * Upstream's config with the parser and the reporter left out of the scheduling profile: GIE's profile
-     * ignores plugins that are no filter, scorer or picker, Lodestar's config loader rejects them
-     * (ConfigLoaderTest.aProfileMayOnlyNameFiltersScorersAndPickers). The profile gets no plugins, as upstream's
-     * effectively does.
-     */
-    private static final String CONFIG = withoutProfilePlugins(UPSTREAM_CONFIG);
+    /** Upstream's config as is: the parser and reporter entries of its profile are ignored, as in GIE. */
+    private static final String CONFIG = UPSTREAM_CONFIG;
 
     private static final String CHAT_COMPLETION = "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"logprobs\":null,"
             + "\"message\":{\"content\":\"Hello! How can I help you today?\",\"role\":\"assistant\"}}],"
@@ -175,13 +165,6 @@ class RequestAttributeReporterIT {
         // 42 / 4.0 = 10.5, reported as 10; nothing lands in envoy.lb.
         assertThat(responses.get(3)).isEqualTo(responseBody(body, true,
                 Optional.of(metadata("example.com/ratelimit", "weighted-tokens", 10.0))));
-    }
-
-    private static String withoutProfilePlugins(String config) {
-        if (!config.contains(UPSTREAM_PROFILE_PLUGINS)) {
-            throw new IllegalStateException("the upstream profile's plugin list is not in the config");
-        }
-        return config.replace(UPSTREAM_PROFILE_PLUGINS, "    plugins: []\n");
     }
 
     private void start(String config) throws IOException {
