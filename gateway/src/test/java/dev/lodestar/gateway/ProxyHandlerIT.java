@@ -514,4 +514,119 @@ class ProxyHandlerIT {
         assertThat(of(sent, ProcessingRequest.RequestCase.REQUEST_BODY)).isEmpty();
         assertThat(served(of(sent, ProcessingRequest.RequestCase.RESPONSE_HEADERS).getFirst())).isEqualTo(sim0);
     }
+
+    @Test
+    void eppFailingOnTheResponsePathFailsOpenWithTheUpstreamResponse() throws Exception {
+        ScriptedEndpointPicker.Router router = ScriptedEndpointPicker.routeTo(sim0);
+        epp.script((request, stream) -> {
+            if (request.hasResponseHeaders()) {
+                stream.fail(Status.INTERNAL.withDescription("scripted failure"));
+            } else {
+                router.onRequest(request, stream);
+            }
+        });
+        Gateway gateway = gateway(pool("main", epp.address(), """
+                failureMode: FailOpen
+                endpoints: ["%s"]
+                """.formatted(sim1)) + "routes:\n  - pool: main\n");
+
+        HttpResponse<String> response = send(post(gateway, "/v1/chat/completions", chat(MODEL)));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-inference-pod")).contains("sim-0");
+        assertThat(response.body()).contains("\"choices\"");
+    }
+
+    @Test
+    void eppFailingOnTheResponsePathFailsClosedWith500() throws Exception {
+        ScriptedEndpointPicker.Router router = ScriptedEndpointPicker.routeTo(sim0);
+        epp.script((request, stream) -> {
+            if (request.hasResponseHeaders()) {
+                stream.fail(Status.INTERNAL.withDescription("scripted failure"));
+            } else {
+                router.onRequest(request, stream);
+            }
+        });
+        Gateway gateway = gateway();
+
+        HttpResponse<String> response = send(post(gateway, "/v1/chat/completions", chat(MODEL)));
+
+        assertThat(response.statusCode()).isEqualTo(500);
+    }
+
+    @Test
+    void eppGrpcErrorOnTheRequestPathAppliesTheFailureMode() throws Exception {
+        epp.script((request, stream) -> {
+            if (request.hasRequestBody() && request.getRequestBody().getEndOfStream()) {
+                stream.fail(Status.INTERNAL.withDescription("no endpoints"));
+            }
+        });
+        Gateway closed = gateway();
+        Gateway open = gateway(pool("main", epp.address(), """
+                failureMode: FailOpen
+                endpoints: ["%s"]
+                """.formatted(sim1)) + "routes:\n  - pool: main\n");
+
+        assertThat(send(post(closed, "/v1/chat/completions", chat(MODEL))).statusCode()).isEqualTo(500);
+        HttpResponse<String> opened = send(post(open, "/v1/chat/completions", chat(MODEL)));
+        assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
+        assertThat(opened.headers().firstValue("x-inference-pod")).contains("sim-1");
+    }
+
+    @Test
+    void clientSentDestinationIsOverwrittenByTheEpps() throws Exception {
+        epp.script(ScriptedEndpointPicker.routeTo(sim1));
+        Gateway gateway = gateway();
+
+        HttpResponse<String> response = send(post(gateway, "/v1/chat/completions", chat(MODEL))
+                .header("x-gateway-destination-endpoint", refused));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-inference-pod")).contains("sim-1");
+    }
+
+    @Test
+    void noReachableEndpointIs503AndTheEppSeesTheLocalReply() throws Exception {
+        epp.script(ScriptedEndpointPicker.routeTo(refused));
+        Gateway gateway = gateway();
+
+        HttpResponse<String> response = send(post(gateway, "/v1/chat/completions", chat(MODEL)));
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        List<ProcessingRequest> responseHeaders = of(epp.onlyStream().requests(),
+                ProcessingRequest.RequestCase.RESPONSE_HEADERS);
+        assertThat(responseHeaders).hasSize(1);
+        assertThat(headers(responseHeaders.getFirst().getResponseHeaders())).containsEntry(":status", "503");
+        assertThat(responseHeaders.getFirst().getResponseHeaders().getEndOfStream()).isTrue();
+    }
+
+    @Test
+    void echoedPseudoHeadersAreToleratedAndAPathMutationIsFollowed() throws Exception {
+        epp.script(ScriptedEndpointPicker.routeTo(sim0)
+                .setRequestHeader(":method", "GET")
+                .setRequestHeader(":authority", "echoed.example")
+                .setRequestHeader(":path", "/v1/models"));
+        Gateway gateway = gateway();
+
+        HttpResponse<String> response = send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + gateway.port() + "/anything")).timeout(WAIT).GET());
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).contains(MODEL);
+    }
+
+    @Test
+    void upstreamErrorStatusAndBodyPassThrough() throws Exception {
+        epp.script(ScriptedEndpointPicker.routeTo(sim0));
+        Gateway gateway = gateway();
+
+        HttpResponse<String> response = send(post(gateway, "/v1/chat/completions", chat(MODEL))
+                .header("X-Return-Error", "429"));
+
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(response.body()).contains("X-Return-Error");
+        List<ProcessingRequest> sent = awaitResponseEnd(epp.onlyStream());
+        assertThat(headers(of(sent, ProcessingRequest.RequestCase.RESPONSE_HEADERS).getFirst()
+                .getResponseHeaders())).containsEntry(":status", "429");
+    }
 }
