@@ -2,6 +2,7 @@ package dev.lodestar.gateway;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
@@ -32,7 +33,7 @@ public record GatewayConfig(Listen listen, Timeouts timeouts, List<Pool> pools, 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,18})(ms|s|m|h)");
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[^:\\[\\]]+):(\\d{1,5})");
 
     public GatewayConfig {
@@ -194,11 +195,12 @@ public record GatewayConfig(Listen listen, Timeouts timeouts, List<Pool> pools, 
 
     public static GatewayConfig parse(String yaml) {
         try {
-            GatewayConfig config = YAML.readValue(yaml, GatewayConfig.class);
-            if (config == null) {
+            // Jackson reports an empty document (or one with only comments) as missing content, not as null.
+            JsonNode tree = YAML.readTree(yaml);
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
                 throw new IllegalArgumentException("the configuration is empty");
             }
-            return config;
+            return YAML.treeToValue(tree, GatewayConfig.class);
         } catch (JsonMappingException e) {
             if (e.getCause() instanceof IllegalArgumentException invalid) {
                 throw invalid;
@@ -226,13 +228,23 @@ public record GatewayConfig(Listen listen, Timeouts timeouts, List<Pool> pools, 
         if (!matcher.matches()) {
             throw new IllegalArgumentException(key + ": '" + text + "' is not a duration (e.g. 250ms, 10s, 5m, 1h)");
         }
-        long amount = Long.parseLong(matcher.group(1));
-        return switch (matcher.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
-        };
+        Duration duration;
+        try {
+            long amount = Long.parseLong(matcher.group(1));
+            duration = switch (matcher.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                default -> Duration.ofHours(amount);
+            };
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(key + ": '" + text + "' is too long a duration");
+        }
+        // Every timeout bounds a wait, and the JDK HTTP client rejects a zero one.
+        if (duration.isZero()) {
+            throw new IllegalArgumentException(key + ": '" + text + "' must be longer than zero");
+        }
+        return duration;
     }
 
     /** Checks {@code host:port} ({@code [v6]:port} for IPv6) and returns it split. */

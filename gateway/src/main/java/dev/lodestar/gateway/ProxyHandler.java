@@ -111,7 +111,7 @@ final class ProxyHandler implements Handler {
             if (pool.failureMode() == GatewayConfig.FailureMode.FailOpen) {
                 LOGGER.warning("pool " + pool.name() + ": " + e.getMessage() + "; failing open");
                 String endpoint = pool.endpoints().get(ThreadLocalRandom.current().nextInt(pool.endpoints().size()));
-                forward(res, null, List.of(endpoint), method, path, headers, body);
+                forward(res, null, pool.failureMode(), List.of(endpoint), method, path, headers, body);
             } else {
                 LOGGER.warning("pool " + pool.name() + ": " + e.getMessage() + "; failing closed");
                 reply(res, 500, HeaderBlock.create(), "ext_proc error: " + e.getMessage());
@@ -135,7 +135,8 @@ final class ProxyHandler implements Handler {
         }
         String upstreamMethod = decision.headers().first(":method").orElse(method);
         String upstreamPath = decision.headers().first(":path").orElse(path);
-        forward(res, epp, destinations, upstreamMethod, upstreamPath, decision.headers(), decision.body());
+        forward(res, epp, pool.failureMode(), destinations, upstreamMethod, upstreamPath, decision.headers(),
+                decision.body());
     }
 
     /** What the EPP decided for the request: the mutated headers and body, or an immediate response. */
@@ -203,10 +204,12 @@ final class ProxyHandler implements Handler {
 
     /**
      * Sends the request upstream and the response back; with {@code epp} (null when failing open) the response's
-     * headers and body chunks pass through the EPP.
+     * headers and body chunks pass through the EPP. When the EPP fails on the response headers, the pool's failure
+     * mode applies as on the request path: Envoy with {@code failure_mode_allow} lets the response through unchanged.
      */
-    private void forward(ServerResponse res, ExtProcStream epp, List<String> destinations, String method, String path,
-                         HeaderBlock headers, byte[] body) throws InterruptedException, IOException {
+    private void forward(ServerResponse res, ExtProcStream epp, GatewayConfig.FailureMode failureMode,
+                         List<String> destinations, String method, String path, HeaderBlock headers, byte[] body)
+            throws InterruptedException, IOException {
         Duration messageTimeout = config.timeouts().message();
         Duration responseTimeout = config.timeouts().response();
         UpstreamClient.Connected connected;
@@ -242,7 +245,13 @@ final class ProxyHandler implements Handler {
             try {
                 reply = epp.next(messageTimeout);
             } catch (ExtProcStream.ExtProcException e) {
-                reply(res, 500, HeaderBlock.create(), "ext_proc error: " + e.getMessage());
+                if (failureMode == GatewayConfig.FailureMode.FailOpen) {
+                    LOGGER.warning("response of " + connected.endpoint() + ": " + e.getMessage() + "; failing open");
+                    writeHead(res, responseHeaders);
+                    pipe(upstreamBody, res);
+                } else {
+                    reply(res, 500, HeaderBlock.create(), "ext_proc error: " + e.getMessage());
+                }
                 return;
             }
             if (reply.hasImmediateResponse()) {
