@@ -23,6 +23,8 @@ import java.util.Optional;
  * (GIE's processing mode: headers SEND, bodies FULL_DUPLEX_STREAMED, trailers SEND).
  */
 final class EnvoyMessages {
+    private static final java.util.logging.Logger LOGGER =
+            java.util.logging.Logger.getLogger(EnvoyMessages.class.getName());
     static final String LB_NAMESPACE = "envoy.lb";
     static final String SUBSET_NAMESPACE = "envoy.lb.subset_hint";
     static final String SUBSET_KEY = "x-gateway-destination-endpoint-subset";
@@ -91,15 +93,20 @@ final class EnvoyMessages {
     /**
      * Applies a header mutation: removals first, then each set. A set with {@code append: true} adds a value;
      * otherwise, as Envoy's ext_proc filter, the header is overwritten, except for the explicit append actions
-     * {@code ADD_IF_ABSENT} and {@code OVERWRITE_IF_EXISTS}. {@code raw_value} wins over {@code value}.
+     * {@code ADD_IF_ABSENT} and {@code OVERWRITE_IF_EXISTS}. Only {@code raw_value} is read: recent Envoy ignores a
+     * set that carries its value in {@code value} alone (gie.md §10), and so does this gateway, so that an EPP with
+     * that bug fails here as it would behind Envoy.
      */
     static void apply(HeaderMutation mutation, HeaderBlock headers) {
         mutation.getRemoveHeadersList().forEach(headers::remove);
         for (HeaderValueOption option : mutation.getSetHeadersList()) {
             String name = option.getHeader().getKey();
-            String value = option.getHeader().getRawValue().isEmpty()
-                    ? option.getHeader().getValue()
-                    : option.getHeader().getRawValue().toStringUtf8();
+            if (option.getHeader().getRawValue().isEmpty() && !option.getHeader().getValue().isEmpty()) {
+                LOGGER.warning("ignoring the EPP's set of header '" + name + "': its value is in 'value', not "
+                        + "'raw_value' (Envoy ignores it too)");
+                continue;
+            }
+            String value = option.getHeader().getRawValue().toStringUtf8();
             if (option.hasAppend()) {
                 if (option.getAppend().getValue()) {
                     headers.add(name, value);

@@ -99,6 +99,14 @@ class EnvoyMessagesTest {
     }
 
     @Test
+    void aSetWithItsValueOnlyInValueIsIgnoredAsEnvoyDoes() {
+        HeaderBlock headers = apply(HeaderBlock.create().add("a", "kept"), HeaderValueOption.newBuilder()
+                .setHeader(HeaderValue.newBuilder().setKey("a").setValue("from value")));
+
+        assertThat(headers.entries()).containsExactly(Map.entry("a", "kept"));
+    }
+
+    @Test
     void headerNamesOfMutationsAreCaseInsensitive() {
         HeaderBlock headers = apply(HeaderBlock.create().add("content-length", "10"), raw("Content-Length", "42"));
 
