@@ -278,6 +278,28 @@ public final class LocalStack implements AutoCloseable {
         server.process().crash();
     }
 
+    /**
+     * Starts a crashed server's process again with the same settings and waits until it answers /health and
+     * the EPP counts every server of the stack ready again.
+     */
+    public Server restart(Server server) {
+        if (server.process().isAlive()) {
+            throw new IllegalStateException(server.podName() + " is still running");
+        }
+        Path fleet = work.resolve("fleet-" + server.index() + ".yaml");
+        if (!Files.isRegularFile(fleet)) {
+            throw new IllegalStateException("only a server of a processPerServer() stack can be restarted");
+        }
+        ManagedProcess process = launch("simulator-" + server.index() + "-restarted",
+                javaCommand(jar("simulator/target/lodestar-simulator.jar", "simulator"), "--config", fleet.toString()),
+                Map.of());
+        Server restarted = new Server(server.index(), server.host(), server.port(), server.podName(), process);
+        servers.set(server.index(), restarted);
+        awaitHealthy(restarted);
+        awaitReadyPods(servers.size(), START_TIMEOUT);
+        return restarted;
+    }
+
     /** SIGKILLs the EPP. */
     public void crashEpp() {
         epp.crash();
@@ -438,21 +460,23 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private void awaitServers() {
-        for (Server server : servers) {
-            HttpRequest health = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health"))
-                    .timeout(Duration.ofSeconds(2)).GET().build();
-            Wait.until(server.podName() + " to answer 200 on " + server.baseUrl() + "/health", START_TIMEOUT, () -> {
-                assertAlive(server.process());
-                try {
-                    return http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-                } catch (IOException e) {
-                    return false;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AssertionError("interrupted", e);
-                }
-            });
-        }
+        servers.forEach(this::awaitHealthy);
+    }
+
+    private void awaitHealthy(Server server) {
+        HttpRequest health = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health"))
+                .timeout(Duration.ofSeconds(2)).GET().build();
+        Wait.until(server.podName() + " to answer 200 on " + server.baseUrl() + "/health", START_TIMEOUT, () -> {
+            assertAlive(server.process());
+            try {
+                return http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        });
     }
 
     private void awaitGateway() {

@@ -54,15 +54,33 @@ public record PromText(Map<String, Double> samples) {
         return samples.keySet().stream().anyMatch(series -> nameOf(series).equals(name));
     }
 
-    /** Series of metric {@code name} whose label text contains {@code labelFragment} (e.g. {@code model_name="llama"}). */
-    public double sum(String name, String labelFragment) {
+    /**
+     * The sum of the series of metric {@code name} whose labels include every {@code name="value"} pair given as
+     * {@code label("model_name", "llama")}.
+     */
+    public double sum(String name, String... labels) {
         double sum = 0;
         for (Map.Entry<String, Double> sample : samples.entrySet()) {
-            if (nameOf(sample.getKey()).equals(name) && sample.getKey().contains(labelFragment)) {
+            if (nameOf(sample.getKey()).equals(name) && containsAll(sample.getKey(), labels)) {
                 sum += sample.getValue();
             }
         }
         return sum;
+    }
+
+    /** A label pair as the exposition writes it: {@code name="value"} (quotes and backslashes escaped). */
+    public static String label(String name, String value) {
+        return name + "=\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private static boolean containsAll(String series, String[] labels) {
+        for (String label : labels) {
+            if (!series.contains("{" + label + ",") && !series.contains("," + label + ",")
+                    && !series.contains("," + label + "}") && !series.contains("{" + label + "}")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String nameOf(String series) {
