@@ -4,13 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.sun.net.httpserver.HttpServer;
-import dev.lodestar.epp.datalayer.MetricFamilies;
-import dev.lodestar.epp.datalayer.PrometheusTextParser;
-import dev.lodestar.epp.datalayer.Sample;
-import dev.lodestar.epp.datastore.EndpointState;
-import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
-import dev.lodestar.epp.testing.Eventually;
+import dev.lodestar.epp.testing.FakeVllmPod;
+import dev.lodestar.epp.testing.HermeticEpp;
 import dev.lodestar.epp.testing.VllmEngineMessages;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -19,34 +14,21 @@ import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers;
-import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.StreamedBodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
-import io.envoyproxy.envoy.type.v3.HttpStatus;
-import io.envoyproxy.envoy.type.v3.StatusCode;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,10 +38,14 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static dev.lodestar.epp.testing.ExtProcMessages.destinationMetadata;
+import static dev.lodestar.epp.testing.ExtProcMessages.echoedResponseHeaders;
+import static dev.lodestar.epp.testing.ExtProcMessages.header;
+import static dev.lodestar.epp.testing.ExtProcMessages.ordered;
+import static dev.lodestar.epp.testing.ExtProcMessages.reject;
+import static dev.lodestar.epp.testing.FakeVllmPod.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -142,44 +128,23 @@ class GrpcHermeticVectorsIT {
     @TempDir
     Path dir;
 
-    private final List<HttpServer> pods = new ArrayList<>();
-    private EppServer epp;
-    private ManagedChannel channel;
+    private HermeticEpp epp;
 
     @AfterEach
     void stop() {
-        if (channel != null) {
-            channel.shutdownNow();
-        }
         if (epp != null) {
             epp.close();
         }
-        pods.forEach(pod -> pod.stop(0));
-    }
-
-    /** A pod of the vectors: index, waiting queue, KV-cache use, running LoRA adapters. */
-    private record Pod(int index, int queue, double kv, List<String> activeModels) {
-        String address() {
-            return "127.0.9." + (index + 1);
-        }
-
-        String hostPort() {
-            return address() + ":8000";
-        }
-    }
-
-    private static Pod pod(int index, int queue, double kv, String... activeModels) {
-        return new Pod(index, queue, kv, List.of(activeModels));
     }
 
     /** One vector: pods, requests, expected responses and metric samples. */
-    private record Case(String name, List<Pod> pods, List<ProcessingRequest> requests,
+    private record Case(String name, List<FakeVllmPod> pods, List<ProcessingRequest> requests,
                         List<ProcessingResponse> expected, Map<String, Double> expectedSamples) {
     }
 
     static Stream<Arguments> vectors() {
         List<Case> cases = new ArrayList<>();
-        List<Pod> lowQueueWins = List.of(pod(0, 3, 0.2), pod(1, 0, 0.1), pod(2, 10, 0.2));
+        List<FakeVllmPod> lowQueueWins = List.of(pod(0, 3, 0.2), pod(1, 0, 0.1), pod(2, 10, 0.2));
 
         // --- routing ---
         cases.add(new Case("select lower queue and kv cache", lowQueueWins,
@@ -223,7 +188,7 @@ class GrpcHermeticVectorsIT {
                 Map.of()));
 
         // --- subsetting ---
-        List<Pod> subsetPods = List.of(pod(0, 0, 0.2, "foo"), pod(1, 0, 0.1, "foo", "sql-lora-1fdg2"),
+        List<FakeVllmPod> subsetPods = List.of(pod(0, 0, 0.2, "foo"), pod(1, 0, 0.1, "foo", "sql-lora-1fdg2"),
                 pod(2, 10, 0.2, "foo"));
         cases.add(new Case("subsetting: select best from subset", subsetPods,
                 grpcSubset("test2", "127.0.9.1:8000", "127.0.9.2:8000", "127.0.9.3:8000"),
@@ -261,7 +226,7 @@ class GrpcHermeticVectorsIT {
         streamed.add(responseTrailers());
         List<ProcessingResponse> streamedExpected = new ArrayList<>(
                 grpcRouteTo("127.0.9.1:8000", "test-stream", GENERATE, true, true));
-        streamedExpected.add(responseHeadersEcho(Map.of("content-type", "application/grpc")));
+        streamedExpected.add(echoedResponseHeaders(Map.of("content-type", "application/grpc")));
         streamedExpected.add(responseChunk(firstChunk, false));
         streamedExpected.add(responseChunk(complete, false));
         streamedExpected.add(trailersResponse());
@@ -281,94 +246,19 @@ class GrpcHermeticVectorsIT {
     void vector(String name, Case vector) throws Exception {
         Path objects = dir.resolve("objects.yaml");
         Files.writeString(objects, OBJECTS);
-        List<String> flags = new ArrayList<>(List.of("--grpc-port=0", "--grpc-health-port=0", "--metrics-port=0",
-                "--secure-serving=false", "--metrics-endpoint-auth=false", "--refresh-metrics-interval=20ms",
-                "--config-text=" + CONFIG, "--inference-objects-file=" + objects));
-        for (Pod pod : vector.pods()) {
-            pods.add(metricsServer(pod));
-        }
-        List<Pod> pool = vector.pods().isEmpty() ? List.of(pod(0, 0, 0)) : vector.pods();
-        flags.add("--static-endpoints=" + String.join(",", pool.stream()
-                .map(pod -> "pod-" + pod.index() + "=" + pod.hostPort()).toList()));
-        epp = EppServer.start(EppOptions.parse(flags.toArray(String[]::new)));
-        if (vector.pods().isEmpty()) {
-            epp.datastore().replaceEndpoints(List.of());
-        } else {
-            Eventually.await("the pods' metrics are scraped", () -> scraped(vector.pods()));
-        }
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", epp.grpcPort()).usePlaintext().build();
+        epp = HermeticEpp.builder().configText(CONFIG).objectsFile(objects).pods(vector.pods()).start();
 
-        List<ProcessingResponse> responses = exchange(vector.requests(), vector.expected().size());
+        List<ProcessingResponse> responses = epp.exchange(vector.requests(), vector.expected().size());
 
         assertThat(responses).hasSize(vector.expected().size());
         for (int i = 0; i < responses.size(); i++) {
             assertThat(normalize(responses.get(i))).as("response %d", i).isEqualTo(normalize(vector.expected().get(i)));
         }
         if (!vector.expectedSamples().isEmpty()) {
-            Map<String, Double> samples = scrapeEpp();
+            Map<String, Double> samples = epp.scrapeMetrics();
             vector.expectedSamples().forEach((series, value) ->
                     assertThat(samples).as(series).containsEntry(series, value));
         }
-    }
-
-    private boolean scraped(List<Pod> expected) {
-        for (Pod pod : expected) {
-            EndpointMetrics metrics = epp.datastore().endpoints().stream()
-                    .filter(state -> state.metadata().address().equals(pod.address()))
-                    .map(EndpointState::metrics).findFirst().orElse(EndpointMetrics.EMPTY);
-            if (metrics.updateTime().equals(java.time.Instant.EPOCH) || metrics.waitingQueueSize() != pod.queue()
-                    || metrics.activeModels().size() != pod.activeModels().size()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private List<ProcessingResponse> exchange(List<ProcessingRequest> requests, int expected) throws Exception {
-        LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
-        StreamObserver<ProcessingRequest> stream = ExternalProcessorGrpc.newStub(channel)
-                .process(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ProcessingResponse response) {
-                        received.add(response);
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        received.add(error);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        received.add("completed");
-                    }
-                });
-        requests.forEach(stream::onNext);
-        List<ProcessingResponse> responses = new ArrayList<>();
-        while (responses.size() < expected) {
-            Object next = received.poll(10, TimeUnit.SECONDS);
-            assertThat(next).as("response %d of %d", responses.size() + 1, expected).isNotNull();
-            assertThat(next).as("stream event").isInstanceOf(ProcessingResponse.class);
-            responses.add((ProcessingResponse) next);
-        }
-        stream.onCompleted();
-        return responses;
-    }
-
-    private Map<String, Double> scrapeEpp() throws IOException, InterruptedException {
-        String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + epp.metricsPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        MetricFamilies families = PrometheusTextParser.create().parse(text);
-        Map<String, Double> samples = new LinkedHashMap<>();
-        families.families().forEach(family -> {
-            for (Sample sample : family.samples()) {
-                String labels = sample.labels().asMap().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                        .map(e -> e.getKey() + "=\"" + e.getValue() + "\"").reduce((a, b) -> a + "," + b).orElse("");
-                samples.put(sample.name() + (labels.isEmpty() ? "" : "{" + labels + "}"), sample.value());
-            }
-        });
-        return samples;
     }
 
     /** gRPC requests carry no model, so both model labels are empty. */
@@ -376,38 +266,7 @@ class GrpcHermeticVectorsIT {
         return "inference_objective_request_total{model_name=\"\",priority=\"" + priority + "\",target_model_name=\"\"}";
     }
 
-    private static HttpServer metricsServer(Pod pod) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(pod.address(), 8000), 0);
-        String running = String.join(",", pod.activeModels());
-        byte[] body = ("""
-                # TYPE vllm:num_requests_waiting gauge
-                vllm:num_requests_waiting{model_name="m"} %d
-                # TYPE vllm:num_requests_running gauge
-                vllm:num_requests_running{model_name="m"} 0
-                # TYPE vllm:kv_cache_usage_perc gauge
-                vllm:kv_cache_usage_perc{model_name="m"} %s
-                # TYPE vllm:lora_requests_info gauge
-                vllm:lora_requests_info{max_lora="0",running_lora_adapters="%s",waiting_lora_adapters=""} 1.7e9
-                """.formatted(pod.queue(), Double.toString(pod.kv()), running)).getBytes(StandardCharsets.UTF_8);
-        server.createContext("/metrics", exchange -> {
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        server.start();
-        return server;
-    }
-
     // --- requests, as upstream's builders ---------------------------------------------------------------
-
-    private static Map<String, String> ordered(String... namesAndValues) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (int i = 0; i < namesAndValues.length; i += 2) {
-            headers.put(namesAndValues[i], namesAndValues[i + 1]);
-        }
-        return headers;
-    }
 
     private static Map<String, Struct> subsetMetadata(List<String> subset) {
         if (subset.isEmpty()) {
@@ -510,17 +369,6 @@ class GrpcHermeticVectorsIT {
 
     // --- expected responses -------------------------------------------------------------------------
 
-    private static HeaderValueOption header(String name, String value) {
-        return HeaderValueOption.newBuilder().setHeader(HeaderValue.newBuilder().setKey(name)
-                .setRawValue(ByteString.copyFromUtf8(value))).build();
-    }
-
-    private static Struct destinationMetadata(String destination) {
-        return Struct.newBuilder().putFields("envoy.lb", Value.newBuilder().setStructValue(Struct.newBuilder()
-                .putFields("x-gateway-destination-endpoint", Value.newBuilder().setStringValue(destination).build()))
-                .build()).build();
-    }
-
     /** Upstream's {@code ExpectGRPCRouteTo}: the frame forwarded as sent, {@code :path} among the echoed headers. */
     private static List<ProcessingResponse> grpcRouteTo(String destination, String prompt, String method,
                                                         boolean stream, boolean objectiveSent) {
@@ -548,20 +396,6 @@ class GrpcHermeticVectorsIT {
         return List.of(headers, bodyResponse);
     }
 
-    private static List<ProcessingResponse> reject(int status, String message) {
-        return List.of(ProcessingResponse.newBuilder().setImmediateResponse(ImmediateResponse.newBuilder()
-                .setStatus(HttpStatus.newBuilder().setCode(StatusCode.forNumber(status)))
-                .setBody(ByteString.copyFromUtf8(message))).build());
-    }
-
-    private static ProcessingResponse responseHeadersEcho(Map<String, String> echoed) {
-        HeaderMutation.Builder mutation = HeaderMutation.newBuilder()
-                .addSetHeaders(header("x-went-into-resp-headers", "true"));
-        echoed.forEach((name, value) -> mutation.addSetHeaders(header(name, value)));
-        return ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.newBuilder()
-                .setResponse(CommonResponse.newBuilder().setHeaderMutation(mutation))).build();
-    }
-
     private static ProcessingResponse responseChunk(byte[] body, boolean endOfStream) {
         return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.newBuilder()
                 .setResponse(CommonResponse.newBuilder().setBodyMutation(BodyMutation.newBuilder()
@@ -578,7 +412,7 @@ class GrpcHermeticVectorsIT {
      * without end of stream (the trailers end a gRPC response), then the trailers' empty response.
      */
     private static List<ProcessingResponse> bufferedGrpcResponse(byte[] body) {
-        return List.of(responseHeadersEcho(Map.of("content-type", "application/grpc")), responseChunk(body, false),
+        return List.of(echoedResponseHeaders(Map.of("content-type", "application/grpc")), responseChunk(body, false),
                 trailersResponse());
     }
 

@@ -20,6 +20,7 @@ import dev.lodestar.epp.plugins.passthroughparser.PassthroughParser;
 import dev.lodestar.epp.plugins.prefixscorer.PrefixCacheScorer;
 import dev.lodestar.epp.plugins.queuescorer.QueueScorer;
 import dev.lodestar.epp.plugins.randompicker.RandomPicker;
+import dev.lodestar.epp.plugins.requestattributereporter.RequestAttributeReporter;
 import dev.lodestar.epp.plugins.runningrequestssizescorer.RunningRequestsSizeScorer;
 import dev.lodestar.epp.plugins.sessionaffinity.SessionAffinityScorer;
 import dev.lodestar.epp.plugins.singleprofilehandler.SingleProfileHandler;
@@ -59,6 +60,7 @@ final class BuiltInPlugins {
         registry.register(PrefixCacheScorer.TYPE, PrefixCacheScorer.FACTORY);
         registry.register(QueueScorer.TYPE, QueueScorer.FACTORY);
         registry.register(RandomPicker.TYPE, RandomPicker.FACTORY);
+        registry.register(RequestAttributeReporter.TYPE, RequestAttributeReporter.FACTORY);
         registry.register(RunningRequestsSizeScorer.TYPE, RunningRequestsSizeScorer.FACTORY);
         registry.register(SessionAffinityScorer.TYPE, SessionAffinityScorer.FACTORY);
         registry.register(SingleProfileHandler.TYPE, SingleProfileHandler.FACTORY);

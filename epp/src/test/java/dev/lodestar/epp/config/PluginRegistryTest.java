@@ -28,10 +28,11 @@ class PluginRegistryTest {
             "inflight-load-producer", "utilization-detector", "concurrency-detector", "openai-parser",
             "passthrough-parser", "metrics-data-source", "core-metrics-extractor", "header-based-testing-filter",
             "destination-endpoint-served-verifier", "active-request-scorer", "load-aware-scorer", "no-hit-lru-scorer",
-            "session-affinity-scorer", "label-selector-filter", "by-label-selector", "file-discovery");
+            "session-affinity-scorer", "label-selector-filter", "by-label-selector", "file-discovery",
+            "request-attribute-reporter");
 
     /** Types whose parameters have a required field, so they cannot be created from no parameters. */
-    private static final Set<String> NEED_PARAMETERS = Set.of("file-discovery");
+    private static final Set<String> NEED_PARAMETERS = Set.of("file-discovery", "request-attribute-reporter");
 
     @Test
     void builtInHasEveryShippedType() {

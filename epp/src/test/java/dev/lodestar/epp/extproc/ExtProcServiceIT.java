@@ -1,17 +1,12 @@
 package dev.lodestar.epp.extproc;
 
 import com.google.protobuf.ByteString;
-import com.sun.net.httpserver.HttpServer;
-import dev.lodestar.epp.EppOptions;
 import dev.lodestar.epp.EppServer;
-import dev.lodestar.epp.datalayer.MetricFamilies;
-import dev.lodestar.epp.datalayer.PrometheusTextParser;
-import dev.lodestar.epp.datalayer.Sample;
-import dev.lodestar.epp.datastore.EndpointState;
-import dev.lodestar.epp.framework.datalayer.EndpointMetrics;
 import dev.lodestar.epp.plugins.attributes.InFlightLoad;
 import dev.lodestar.epp.plugins.inflightload.InFlightLoadProducer;
 import dev.lodestar.epp.testing.Eventually;
+import dev.lodestar.epp.testing.FakeVllmPod;
+import dev.lodestar.epp.testing.HermeticEpp;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
@@ -35,12 +30,8 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -50,6 +41,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static dev.lodestar.epp.testing.FakeVllmPod.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -66,7 +58,13 @@ class ExtProcServiceIT {
     private static final int CHUNK_LIMIT = 62_000;
     private static final String REWRITE = "x-gateway-model-name-rewrite";
     private static final String DESTINATION = "x-gateway-destination-endpoint";
-    private static final List<String> POD_ADDRESSES = List.of("127.0.9.31", "127.0.9.32");
+    private static final String CACHE_CONFIG = """
+            # TYPE vllm:cache_config_info gauge
+            vllm:cache_config_info{block_size="16",num_gpu_blocks="1000"} 1
+            """;
+    /** At 127.0.9.31 and 127.0.9.32. */
+    private static final List<FakeVllmPod> PODS = List.of(pod(30, 0, 0.1).withExtraMetrics(CACHE_CONFIG),
+            pod(31, 0, 0.1).withExtraMetrics(CACHE_CONFIG));
     private static final String CONFIG = """
             apiVersion: inference.networking.x-k8s.io/v1alpha1
             kind: EndpointPickerConfig
@@ -86,26 +84,19 @@ class ExtProcServiceIT {
               pluginRef: openai-parser
             """;
 
-    private static final List<HttpServer> PODS = new ArrayList<>();
     private static final List<Exchange> OPEN = new CopyOnWriteArrayList<>();
+    private static HermeticEpp harness;
     private static EppServer epp;
     private static ManagedChannel channel;
     private static InFlightLoadProducer inFlight;
 
     @BeforeAll
     static void start() throws IOException {
-        for (String address : POD_ADDRESSES) {
-            PODS.add(metricsServer(address));
-        }
-        epp = EppServer.start(EppOptions.parse("--grpc-port=0", "--grpc-health-port=0", "--metrics-port=0",
-                "--secure-serving=false", "--metrics-endpoint-auth=false", "--refresh-metrics-interval=50ms",
-                "--config-text=" + CONFIG,
-                "--static-endpoints=pod-a=" + POD_ADDRESSES.get(0) + ":8000,pod-b=" + POD_ADDRESSES.get(1) + ":8000"));
-        Eventually.await("both pods are scraped", () -> epp.datastore().endpoints().size() == 2
-                && epp.datastore().endpoints().stream().map(EndpointState::metrics)
-                .noneMatch(metrics -> metrics.updateTime().equals(EndpointMetrics.EMPTY.updateTime())));
+        harness = HermeticEpp.builder().configText(CONFIG).pods(PODS).refreshMetricsInterval(Duration.ofMillis(50))
+                .start();
+        epp = harness.server();
         inFlight = (InFlightLoadProducer) epp.config().plugins().get(InFlightLoadProducer.TYPE);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", epp.grpcPort()).usePlaintext().build();
+        channel = harness.channel();
     }
 
     /** A test that failed half-way leaves its stream open; cancel it so its load does not leak into the next. */
@@ -117,13 +108,9 @@ class ExtProcServiceIT {
 
     @AfterAll
     static void stop() {
-        if (channel != null) {
-            channel.shutdownNow();
+        if (harness != null) {
+            harness.close();
         }
-        if (epp != null) {
-            epp.close();
-        }
-        PODS.forEach(pod -> pod.stop(0));
     }
 
     // --- 1. chunking ----------------------------------------------------------------------------------
@@ -192,7 +179,7 @@ class ExtProcServiceIT {
         assertChunked(body, expected, true);
         exchange.finish();
         awaitNothingInFlight();
-        Map<String, Double> samples = scrapeEpp();
+        Map<String, Double> samples = harness.scrapeMetrics();
         assertThat(samples).containsEntry(series("inference_objective_input_tokens_sum", "buffered-model",
                 "buffered-target"), 11.0);
         assertThat(samples).containsEntry(series("inference_objective_output_tokens_sum", "buffered-model",
@@ -248,7 +235,7 @@ class ExtProcServiceIT {
         assertThat(load(destination)).as("the trailers completed the response").isEqualTo(InFlightLoad.IDLE);
         exchange.finish();
         awaitNothingInFlight();
-        assertThat(scrapeEpp()).containsEntry(series("inference_objective_response_sizes_sum", "grpc-model",
+        assertThat(harness.scrapeMetrics()).containsEntry(series("inference_objective_response_sizes_sum", "grpc-model",
                 "grpc-target"), 22.0);
     }
 
@@ -330,7 +317,7 @@ class ExtProcServiceIT {
 
         assertServesAGoodStream();
         awaitNothingInFlight();
-        assertThat(scrapeEpp().keySet()).as("the cancelled request was never routed")
+        assertThat(harness.scrapeMetrics().keySet()).as("the cancelled request was never routed")
                 .noneMatch(series -> series.contains("cancel-body-model"));
     }
 
@@ -444,7 +431,7 @@ class ExtProcServiceIT {
         assertThat(load(destination)).isEqualTo(InFlightLoad.IDLE);
         exchange.finish();
 
-        Map<String, Double> samples = scrapeEpp();
+        Map<String, Double> samples = harness.scrapeMetrics();
         assertThat(samples).containsEntry(series("inference_objective_input_tokens_sum", "sse-model", "sse-target"), 42.0)
                 .containsEntry(series("inference_objective_input_tokens_count", "sse-model", "sse-target"), 1.0)
                 .containsEntry(series("inference_objective_output_tokens_sum", "sse-model", "sse-target"), 7.0)
@@ -566,7 +553,7 @@ class ExtProcServiceIT {
     }
 
     private static List<String> hostPorts() {
-        return POD_ADDRESSES.stream().map(address -> address + ":8000").toList();
+        return PODS.stream().map(FakeVllmPod::hostPort).toList();
     }
 
     private static InFlightLoad load(String hostPort) {
@@ -594,7 +581,7 @@ class ExtProcServiceIT {
 
     private static double runningRequests(String model) {
         try {
-            return scrapeEpp().getOrDefault("inference_objective_running_requests{model_name=\"" + model + "\"}",
+            return harness.scrapeMetrics().getOrDefault("inference_objective_running_requests{model_name=\"" + model + "\"}",
                     Double.NaN);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -606,25 +593,6 @@ class ExtProcServiceIT {
 
     private static String series(String name, String model, String target) {
         return name + "{model_name=\"" + model + "\",target_model_name=\"" + target + "\"}";
-    }
-
-    private static Map<String, Double> scrapeEpp() throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newHttpClient()) {
-            String text = client.send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + epp.metricsPort() + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            MetricFamilies families = PrometheusTextParser.create().parse(text);
-            Map<String, Double> samples = new LinkedHashMap<>();
-            families.families().forEach(family -> {
-                for (Sample sample : family.samples()) {
-                    String labels = sample.labels().asMap().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                            .map(e -> e.getKey() + "=\"" + e.getValue() + "\"").reduce((a, b) -> a + "," + b)
-                            .orElse("");
-                    samples.put(sample.name() + (labels.isEmpty() ? "" : "{" + labels + "}"), sample.value());
-                }
-            });
-            return samples;
-        }
     }
 
     private static String filler(int length) {
@@ -642,30 +610,6 @@ class ExtProcServiceIT {
             pieces.add(Arrays.copyOfRange(bytes, start, Math.min(bytes.length, start + size)));
         }
         return pieces;
-    }
-
-    private static HttpServer metricsServer(String address) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(address, 8000), 0);
-        byte[] body = """
-                # TYPE vllm:num_requests_waiting gauge
-                vllm:num_requests_waiting{model_name="m"} 0
-                # TYPE vllm:num_requests_running gauge
-                vllm:num_requests_running{model_name="m"} 0
-                # TYPE vllm:kv_cache_usage_perc gauge
-                vllm:kv_cache_usage_perc{model_name="m"} 0.1
-                # TYPE vllm:lora_requests_info gauge
-                vllm:lora_requests_info{max_lora="0",running_lora_adapters="",waiting_lora_adapters=""} 1.7e9
-                # TYPE vllm:cache_config_info gauge
-                vllm:cache_config_info{block_size="16",num_gpu_blocks="1000"} 1
-                """.getBytes(StandardCharsets.UTF_8);
-        server.createContext("/metrics", exchange -> {
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        server.start();
-        return server;
     }
 
     // --- messages as Envoy sends them -----------------------------------------------------------------
