@@ -90,7 +90,9 @@ class PriorityE2E {
         List<CompletableFuture<Integer>> streams = new ArrayList<>();
         for (int i = 0; i < LOAD_STREAMS; i++) {
             int n = i;
-            streams.add(CompletableFuture.supplyAsync(() -> longStream(n), load));
+            // A client each: one OkHttp client runs at most 5 requests per host at once.
+            OpenAIClient loadClient = stack.client();
+            streams.add(CompletableFuture.supplyAsync(() -> longStream(loadClient, n), load));
         }
         Wait.until("every server to have >= 2 waiting requests", Duration.ofSeconds(15),
                 () -> stack.servers().stream().allMatch(s -> waiting(s) >= 2),
@@ -127,7 +129,7 @@ class PriorityE2E {
     }
 
     /** A 200-token stream; returns the number of content chunks. */
-    private int longStream(int n) {
+    private static int longStream(OpenAIClient client, int n) {
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model(LocalStack.MODEL)
                 .addUserMessage("load " + n).maxCompletionTokens(200)
                 .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build();
