@@ -52,7 +52,8 @@ class ChatE2E {
 
     @BeforeAll
     void start() {
-        stack = LocalStack.builder(ChatE2E.class).subnet(21).servers(2).objects(OBJECTS).start();
+        // ext_proc over TLS, as deployed (the EPP's self-signed certificate; the gateway does not verify it).
+        stack = LocalStack.builder(ChatE2E.class).subnet(21).servers(2).objects(OBJECTS).eppTls(true).start();
         client = stack.client();
     }
 
