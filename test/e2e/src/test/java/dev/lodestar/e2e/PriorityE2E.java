@@ -1,11 +1,8 @@
 package dev.lodestar.e2e;
 
 import com.openai.client.OpenAIClient;
-import com.openai.core.JsonValue;
-import com.openai.core.http.StreamResponse;
 import com.openai.errors.RateLimitException;
 import com.openai.models.chat.completions.ChatCompletion;
-import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,6 +11,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -48,7 +51,8 @@ class PriorityE2E {
             metadata: {name: interactive, namespace: default}
             spec: {priority: 1, poolRef: {name: pool}}
             """;
-    // One request runs per server; the rest wait. 200 tokens at 5 ms: each stream holds a server ~1 s.
+    // One request runs per server; the rest wait. 300 tokens at 5 ms: each stream holds a server ~1.5 s, so
+    // 12 streams keep both queues at >= 1 for ~7 s.
     private static final String SIMULATOR = """
             model: meta-llama/Llama-3.1-8B-Instruct
             mode: random
@@ -59,7 +63,7 @@ class PriorityE2E {
             prefill-time-per-token: 20us
             inter-token-latency: 5ms
             """;
-    private static final int LOAD_STREAMS = 8;
+    private static final int LOAD_STREAMS = 12;
 
     private LocalStack stack;
     private OpenAIClient client;
@@ -68,8 +72,8 @@ class PriorityE2E {
     @BeforeAll
     void start() {
         stack = LocalStack.builder(PriorityE2E.class).subnet(25).servers(2).simulator(SIMULATOR).objects(OBJECTS)
-                // Saturated = average over endpoints of max(queue / 2, kv / 0.8) >= 1.
-                .saturationDetector("{queueDepthThreshold: 2, kvCacheUtilThreshold: 0.8}")
+                // Saturated = average over endpoints of max(queue / 1, kv / 0.8) >= 1: a waiting request each.
+                .saturationDetector("{queueDepthThreshold: 1, kvCacheUtilThreshold: 0.8}")
                 .start();
         client = stack.client();
         load = Executors.newFixedThreadPool(LOAD_STREAMS);
@@ -90,16 +94,17 @@ class PriorityE2E {
         List<CompletableFuture<Integer>> streams = new ArrayList<>();
         for (int i = 0; i < LOAD_STREAMS; i++) {
             int n = i;
-            // A client each: one OkHttp client runs at most 5 requests per host at once.
-            OpenAIClient loadClient = stack.client();
-            streams.add(CompletableFuture.supplyAsync(() -> longStream(loadClient, n), load));
+            // Raw HTTP: the SDK's OkHttp client runs at most 5 requests per host at once.
+            streams.add(CompletableFuture.supplyAsync(() -> longStream(n), load));
         }
         Wait.until("every server to have >= 2 waiting requests", Duration.ofSeconds(15),
                 () -> stack.servers().stream().allMatch(s -> waiting(s) >= 2),
                 () -> stack.servers().stream().map(s -> s.podName() + " waiting " + waiting(s)).toList().toString());
         Wait.sleep(200); // the EPP scrapes every 50 ms
 
+        String before = loadState();
         assertThatThrownBy(() -> client.chat().completions().create(chat("batch")))
+                .as(() -> "sheddable request while saturated; before: " + before + "; after: " + loadState())
                 .isInstanceOfSatisfying(RateLimitException.class, e -> assertThat(e.statusCode()).isEqualTo(429));
         HttpResponse<String> raw = stack.post("/v1/chat/completions",
                 "{\"model\":\"" + LocalStack.MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
@@ -128,15 +133,39 @@ class PriorityE2E {
                 .maxCompletionTokens(2).putAdditionalHeader(OBJECTIVE_HEADER, objective).build();
     }
 
-    /** A 200-token stream; returns the number of content chunks. */
-    private static int longStream(OpenAIClient client, int n) {
-        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model(LocalStack.MODEL)
-                .addUserMessage("load " + n).maxCompletionTokens(200)
-                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
-            return (int) stream.stream().filter(chunk -> chunk.choices().stream()
-                    .anyMatch(c -> c.delta().content().filter(t -> !t.isEmpty()).isPresent())).count();
+    /**
+     * A 300-token stream over raw HTTP (so that an error shows its status and body); returns the number of
+     * {@code data:} events with a JSON chunk.
+     */
+    private int longStream(int n) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + LocalStack.MODEL + "\",\"messages\":"
+                        + "[{\"role\":\"user\",\"content\":\"load " + n + "\"}],\"max_tokens\":300,"
+                        + "\"ignore_eos\":true,\"stream\":true}"))
+                .build();
+        try {
+            HttpResponse<Stream<String>> response = stack.http().send(request, HttpResponse.BodyHandlers.ofLines());
+            try (Stream<String> lines = response.body()) {
+                if (response.statusCode() != 200) {
+                    throw new AssertionError("load stream " + n + " answered " + response.statusCode() + " "
+                            + response.headers().map() + ": " + lines.collect(Collectors.joining("\n")));
+                }
+                return (int) lines.filter(line -> line.startsWith("data: {")).count();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("load stream " + n, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
+    }
+
+    /** The servers' queues and the EPP's view of them, for failure messages. */
+    private String loadState() {
+        return stack.servers().stream().map(s -> s.podName() + " waiting " + waiting(s)).toList()
+                + ", EPP inference_pool_average_queue_size " + stack.eppMetrics().sum("inference_pool_average_queue_size");
     }
 
     private double waiting(LocalStack.Server server) {
