@@ -250,6 +250,7 @@ final class ProxyHandler implements Handler {
                     writeHead(res, responseHeaders);
                     pipe(upstreamBody, res);
                 } else {
+                    LOGGER.warning("response of " + connected.endpoint() + ": " + e.getMessage() + "; failing closed");
                     reply(res, 500, HeaderBlock.create(), "ext_proc error: " + e.getMessage());
                 }
                 return;
@@ -260,6 +261,8 @@ final class ProxyHandler implements Handler {
                 return;
             }
             if (!reply.hasResponseHeaders()) {
+                LOGGER.warning("response of " + connected.endpoint() + ": the EPP answered the response headers with "
+                        + reply.getResponseCase() + "; failing closed");
                 epp.cancel("protocol error");
                 reply(res, 500, HeaderBlock.create(), "ext_proc error: expected a response_headers reply, got "
                         + reply.getResponseCase());

@@ -20,6 +20,8 @@ import java.util.concurrent.Executors;
  * original-destination cluster walking GIE's fallback list. The response body is read as it arrives.
  */
 final class UpstreamClient implements AutoCloseable {
+    private static final java.util.logging.Logger LOGGER =
+            java.util.logging.Logger.getLogger(UpstreamClient.class.getName());
     /** Headers the JDK client sets itself and refuses from callers. */
     private static final Set<String> SET_BY_CLIENT = Set.of("host", "content-length", "expect", "upgrade", "connection");
 
@@ -61,6 +63,7 @@ final class UpstreamClient implements AutoCloseable {
                 return new Connected(endpoint, client.send(request, HttpResponse.BodyHandlers.ofInputStream()));
             } catch (HttpConnectTimeoutException | ConnectException e) {
                 lastFailure = endpoint + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+                LOGGER.info("cannot connect to " + lastFailure + "; trying the next endpoint of the list, if any");
             } catch (HttpTimeoutException e) {
                 throw new UpstreamFailure(504, "upstream request timeout");
             } catch (IOException e) {
