@@ -3,8 +3,8 @@
 # 4 simulated servers directly versus through the dev gateway and the EPP, at 50 and 200 concurrent
 # streams, and the CPU time the gateway and EPP processes spend per request.
 # Results (JSON + Markdown, generated configs, logs) go to bench/results/gateway-overhead-<time>/.
-#   bench/gateway-overhead.sh            full run (4 phases of 15 s warm-up + 45 s measured; ~5 min)
-#   bench/gateway-overhead.sh --quick    smoke run (4 phases of 5 s + 10 s; ~1.5 min)
+#   bench/gateway-overhead.sh            full run (50, 200 and 4 streams: 6 phases of 15 s warm-up + 40 s measured; ~7 min)
+#   bench/gateway-overhead.sh --quick    smoke run (50 and 200 streams: 4 phases of 4 s + 8 s; < 2 min)
 #   --epp-plaintext                      ext_proc without TLS (default: TLS, as hack/run-local.sh)
 #   other arguments go to dev.lodestar.bench.GatewayOverheadBenchmark (e.g. --concurrency 50,200)
 #   LODESTAR_SKIP_BUILD=1                use the jars already in */target

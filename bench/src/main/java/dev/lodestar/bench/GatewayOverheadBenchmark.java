@@ -341,10 +341,10 @@ public final class GatewayOverheadBenchmark {
                     result.target(), result.concurrency(), result.requestsPerSecond(), result.errorsInWindow(),
                     result.ttftMs(50), result.ttftMs(90), result.ttftMs(99),
                     result.e2eMs(50), result.e2eMs(90), result.e2eMs(99)));
-            cpuRows.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %.2f of %d |%n",
+            cpuRows.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %.2f | %.2f of %d | %.1f |%n",
                     result.target(), result.concurrency(), result.cpuCell("gateway"), result.cpuCell("epp"),
-                    result.cpuCell("simulators"), result.cpuCell("load generator"),
-                    result.machineCoresBusy(), Runtime.getRuntime().availableProcessors()));
+                    result.cpuCell("simulators"), result.cpuCell("load generator"), result.otherCoresBusy(),
+                    result.machineCoresBusy(), Runtime.getRuntime().availableProcessors(), result.loadAverage()));
         }
         String markdown = String.format(Locale.ROOT, """
                 # Gateway + EPP overhead
@@ -362,10 +362,11 @@ public final class GatewayOverheadBenchmark {
                 | streams | TTFT p50 | TTFT p99 | end-to-end p50 | end-to-end p99 | gateway CPU/req | EPP CPU/req | EPP scheduling (mean) |
                 |---|---|---|---|---|---|---|---|
                 %s
-                CPU during each measured phase, cores busy (ms per request):
+                CPU during each measured phase, cores busy (ms per request); "others" is the rest of the machine
+                (processes not part of this benchmark), load is the 1-minute load average at the phase's end:
 
-                | target | streams | gateway | EPP | simulators | load generator | machine |
-                |---|---|---|---|---|---|---|
+                | target | streams | gateway | EPP | simulators | load generator | others | machine | load |
+                |---|---|---|---|---|---|---|---|---|
                 %s
                 """, settings.servers.size(), String.join(", ", settings.servers), settings.ttftMs, settings.itlMs,
                 settings.promptBytes, settings.maxTokens, settings.warmup.toSeconds(), settings.measure.toSeconds(),
@@ -416,7 +417,7 @@ public final class GatewayOverheadBenchmark {
     private record PhaseResult(String target, int concurrency, double seconds, long requests, long errorsInWindow,
                                long errors, List<String> errorMessages, Histogram ttft, Histogram e2e,
                                Map<String, Double> cpuSeconds, double machineCoresBusy, double schedulerSeconds,
-                               double schedulerCount) {
+                               double schedulerCount, double loadAverage) {
         static PhaseResult of(Phase phase, Snapshot before, Snapshot after, Settings settings) {
             double seconds = (after.nanos() - before.nanos()) / 1e9;
             Map<String, Double> cpu = new LinkedHashMap<>();
@@ -429,7 +430,8 @@ public final class GatewayOverheadBenchmark {
             return new PhaseResult(phase.target, phase.concurrency, seconds, phase.ttft.getTotalCount(),
                     phase.errorsInWindow.get(), phase.errors.get(), List.copyOf(phase.errorMessages),
                     phase.ttft, phase.e2e, cpu, machineTotal == 0 ? 0 : cores * machineBusy / machineTotal,
-                    after.schedulerSum() - before.schedulerSum(), after.schedulerCount() - before.schedulerCount());
+                    after.schedulerSum() - before.schedulerSum(), after.schedulerCount() - before.schedulerCount(),
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         }
 
         double requestsPerSecond() {
@@ -447,6 +449,11 @@ public final class GatewayOverheadBenchmark {
         double cpuMsPerRequest(String process) {
             Double cpu = cpuSeconds.get(process);
             return cpu == null || requests == 0 ? Double.NaN : 1000 * cpu / requests;
+        }
+
+        /** Cores busy with processes other than the benchmark's own. */
+        double otherCoresBusy() {
+            return machineCoresBusy - cpuSeconds.values().stream().mapToDouble(Double::doubleValue).sum() / seconds;
         }
 
         double meanSchedulingMs() {
@@ -478,7 +485,8 @@ public final class GatewayOverheadBenchmark {
             cpuSeconds.forEach(cpu::put);
             ObjectNode perRequest = node.putObject("cpuMsPerRequest");
             cpuSeconds.keySet().forEach(name -> perRequest.put(name, cpuMsPerRequest(name)));
-            node.put("machineCoresBusy", machineCoresBusy);
+            node.put("machineCoresBusy", machineCoresBusy).put("otherCoresBusy", otherCoresBusy())
+                    .put("loadAverage1m", loadAverage);
             node.put("eppSchedulingCount", schedulerCount).put("eppMeanSchedulingMs", meanSchedulingMs());
             ArrayNode messages = node.putArray("firstErrors");
             errorMessages.forEach(messages::add);
@@ -499,9 +507,10 @@ public final class GatewayOverheadBenchmark {
             boolean eppTls = true;
             Map<String, Long> pids = new LinkedHashMap<>();
             int clockTicks = 100;
-            List<Integer> concurrencies = List.of(50, 200);
+            // 4 streams last: a reference point where nothing is CPU-bound, with the JITs warm by then.
+            List<Integer> concurrencies = List.of(50, 200, 4);
             int warmup = 15;
-            int measure = 45;
+            int measure = 40;
             String model = "meta-llama/Llama-3.1-8B-Instruct";
             int promptBytes = 1024;
             int maxTokens = 16;
@@ -510,8 +519,9 @@ public final class GatewayOverheadBenchmark {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--quick" -> {
-                        warmup = 5;
-                        measure = 10;
+                        concurrencies = List.of(50, 200);
+                        warmup = 4;
+                        measure = 8;
                     }
                     case "--results" -> results = Path.of(args[++i]);
                     case "--servers" -> servers = List.of(args[++i].split(","));
