@@ -8,6 +8,7 @@
 #   --epp-plaintext                      ext_proc without TLS (default: TLS, as hack/run-local.sh)
 #   other arguments go to dev.lodestar.bench.GatewayOverheadBenchmark (e.g. --concurrency 50,200)
 #   LODESTAR_SKIP_BUILD=1                use the jars already in */target
+#   LODESTAR_GATEWAY_JAVA_OPTS, LODESTAR_EPP_JAVA_OPTS   extra JVM options (e.g. a JUL logging config)
 #
 # Own addresses and ports, so it runs next to hack/run-local.sh (127.0.1.x, 8080, 9002/9003/9090):
 # simulators 127.0.4.1-4:8000, EPP 127.0.0.1:19002 (ext_proc), 19003 (health), 19090 (metrics),
@@ -151,11 +152,13 @@ echo "==> starting ${#servers[@]} simulated servers, the EPP (ext_proc $( [ "$tl
 start "$results/simulators.log" java "${java_opts[@]}" -jar simulator/target/lodestar-simulator.jar \
   --config "$results/simulators.yaml"
 simulator_pid=${pids[-1]}
-start "$results/epp.log" java "${java_opts[@]}" -jar epp/target/lodestar-epp.jar --metrics-endpoint-auth=false \
+read -ra gateway_opts <<< "${LODESTAR_GATEWAY_JAVA_OPTS:-}"
+read -ra epp_opts <<< "${LODESTAR_EPP_JAVA_OPTS:-}"
+start "$results/epp.log" java "${java_opts[@]}" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar --metrics-endpoint-auth=false \
   --grpc-port=$epp_grpc --grpc-health-port=$epp_health --metrics-port=$epp_metrics --secure-serving=$tls \
   --config-file="$results/epp.yaml"
 epp_pid=${pids[-1]}
-start "$results/gateway.log" java "${java_opts[@]}" -jar gateway/target/lodestar-gateway.jar \
+start "$results/gateway.log" java "${java_opts[@]}" "${gateway_opts[@]}" -jar gateway/target/lodestar-gateway.jar \
   --config "$results/gateway.yaml"
 gateway_pid=${pids[-1]}
 
