@@ -15,14 +15,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class EndpointPickerClient implements AutoCloseable {
     private static final int MAX_MESSAGE_BYTES = 32 << 20;
+    private static final int FLOW_CONTROL_WINDOW = 16 << 20;
 
     private final ManagedChannel channel;
     private final ExternalProcessorGrpc.ExternalProcessorStub stub;
 
     EndpointPickerClient(GatewayConfig.EndpointPicker picker) {
         GatewayConfig.HostPort address = GatewayConfig.hostPort("endpointPicker.address", picker.address());
+        // A fixed HTTP/2 flow-control window, as Envoy uses (grpc-java would otherwise re-size it from BDP pings
+        // with SETTINGS changes in the middle of a busy connection, which Envoy never sends).
         NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.host(), address.port())
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                .flowControlWindow(FLOW_CONTROL_WINDOW);
         if (picker.tls()) {
             try {
                 builder.sslContext(GrpcSslContexts.forClient()

@@ -85,7 +85,8 @@ final class ExtProcStream {
         }
         if (reply instanceof Status status) {
             throw new ExtProcException("the ext_proc stream failed: " + status.getCode()
-                    + (status.getDescription() == null ? "" : " - " + status.getDescription()));
+                    + (status.getDescription() == null ? "" : " - " + status.getDescription())
+                    + (status.getCause() == null ? "" : " (" + status.getCause() + ")"));
         }
         throw new ExtProcException("the EPP closed the ext_proc stream before replying");
     }

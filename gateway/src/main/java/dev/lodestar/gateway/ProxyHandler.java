@@ -341,8 +341,12 @@ final class ProxyHandler implements Handler {
             }
             epp.finish();
             out.close();
-        } catch (IOException | UncheckedIOException | ExtProcStream.ExtProcException e) {
-            epp.cancel("downstream or ext_proc failure: " + e.getMessage());
+        } catch (ExtProcStream.ExtProcException e) {
+            LOGGER.warning("the EPP failed mid-response, closing the client's connection: " + e.getMessage());
+            epp.cancel("ext_proc failure: " + e.getMessage());
+            throw new ClientGone(e.getMessage());
+        } catch (IOException | UncheckedIOException e) {
+            epp.cancel("downstream failure: " + e.getMessage());
             throw new ClientGone(e.getMessage());
         } finally {
             try {
