@@ -83,10 +83,6 @@ public final class EppServer implements AutoCloseable {
     }
 
     private void startAll(EppOptions options) {
-        if (options.haEnableLeaderElection()) {
-            throw new InvalidConfigException("--ha-enable-leader-election needs the Kubernetes controllers module, "
-                    + "which is not on the class path");
-        }
         datastore = new Datastore();
         String poolName = options.poolName().isEmpty() ? "standalone" : options.poolName();
         metrics = EppMetrics.builder().pool(poolName, PoolMembers.of(datastore))
@@ -109,6 +105,11 @@ public final class EppServer implements AutoCloseable {
 
         PoolSource source = poolSource(options);
         resources.add(source);
+        Optional<java.util.function.BooleanSupplier> leadership = source.leadership();
+        if (options.haEnableLeaderElection() && leadership.isEmpty()) {
+            throw new InvalidConfigException("--ha-enable-leader-election needs the Kubernetes pool source "
+                    + "(--pool-name or --endpoint-selector with the controllers module on the class path)");
+        }
         startScrapers(options);
         loadInferenceObjects(options);
         LegacyAdmission admission = new LegacyAdmission(config.saturationDetector());
@@ -129,7 +130,9 @@ public final class EppServer implements AutoCloseable {
                 .timer(metrics)
                 .build();
 
-        EppHealth eppHealth = EppHealth.create(datastore::synced);
+        EppHealth eppHealth = leadership.isPresent()
+                ? EppHealth.withLeaderElection(datastore::synced, leadership.get())
+                : EppHealth.create(datastore::synced);
         ServingTls tls = ServingTls.create(options.secureServing(), options.certPath(), options.enableCertReload());
         resources.add(tls);
         GrpcServers.Builder grpc = GrpcServers.builder().port(options.grpcPort()).tls(tls.tls())

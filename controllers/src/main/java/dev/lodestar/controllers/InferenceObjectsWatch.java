@@ -1,0 +1,136 @@
+package dev.lodestar.controllers;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lodestar.api.inference.InferenceModelRewrite;
+import dev.lodestar.api.inference.InferenceObject;
+import dev.lodestar.api.inference.InferenceObjective;
+import dev.lodestar.api.inference.InferenceObjects;
+import dev.lodestar.epp.spi.PoolWriter;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * InferenceObjectives and InferenceModelRewrites of the pool, from both groups that define them
+ * ({@code inference.networking.x-k8s.io} and {@code llm-d.ai}, whichever the cluster serves), filtered by
+ * {@code spec.poolRef}. Every change replaces the EPP's whole set, so the result never depends on event order.
+ */
+final class InferenceObjectsWatch implements AutoCloseable {
+    private static final Logger LOGGER = Logger.getLogger(InferenceObjectsWatch.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final List<String> GROUPS = List.of("inference.networking.x-k8s.io", "llm-d.ai");
+    static final String VERSION = "v1alpha2";
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final String poolName;
+    private final PoolWriter writer;
+    private final List<SharedIndexInformer<GenericKubernetesResource>> informers = new ArrayList<>();
+
+    InferenceObjectsWatch(KubernetesClient client, String namespace, String poolName, PoolWriter writer) {
+        this.client = client;
+        this.namespace = namespace;
+        this.poolName = poolName;
+        this.writer = writer;
+    }
+
+    void start() {
+        for (String group : GROUPS) {
+            for (String kind : List.of(InferenceObjective.KIND, InferenceModelRewrite.KIND)) {
+                if (!client.supports(group + "/" + VERSION, kind)) {
+                    LOGGER.info(() -> group + "/" + VERSION + " " + kind + " is not served by this cluster; skipped");
+                    continue;
+                }
+                SharedIndexInformer<GenericKubernetesResource> informer = client
+                        .genericKubernetesResources(context(group, kind)).inNamespace(namespace).runnableInformer(0);
+                informer.addEventHandler(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(GenericKubernetesResource resource) {
+                        rebuild();
+                    }
+
+                    @Override
+                    public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+                        rebuild();
+                    }
+
+                    @Override
+                    public void onDelete(GenericKubernetesResource resource, boolean finalStateUnknown) {
+                        rebuild();
+                    }
+                });
+                synchronized (informers) {
+                    informers.add(informer);
+                }
+                informer.start();
+            }
+        }
+    }
+
+    boolean hasSynced() {
+        synchronized (informers) {
+            return informers.stream().allMatch(SharedIndexInformer::hasSynced);
+        }
+    }
+
+    /** Recomputes both sets from the informers' caches. */
+    private void rebuild() {
+        List<InferenceObjective> objectives = new ArrayList<>();
+        List<InferenceModelRewrite> rewrites = new ArrayList<>();
+        List<SharedIndexInformer<GenericKubernetesResource>> current;
+        synchronized (informers) {
+            current = List.copyOf(informers);
+        }
+        for (SharedIndexInformer<GenericKubernetesResource> informer : current) {
+            for (GenericKubernetesResource resource : informer.getStore().list()) {
+                decode(resource).ifPresent(object -> {
+                    if (!poolName.equals(object.poolRef().name())) {
+                        return;
+                    }
+                    switch (object) {
+                        case InferenceObjective objective -> objectives.add(objective);
+                        case InferenceModelRewrite rewrite -> rewrites.add(rewrite);
+                        default -> {
+                        }
+                    }
+                });
+            }
+        }
+        writer.replaceObjectives(objectives);
+        writer.replaceRewrites(rewrites);
+    }
+
+    private java.util.Optional<InferenceObject> decode(GenericKubernetesResource resource) {
+        String name = resource.getMetadata().getNamespace() + "/" + resource.getMetadata().getName();
+        try {
+            ObjectNode object = (ObjectNode) JSON.readTree(client.getKubernetesSerialization().asJson(resource));
+            object.remove("status");
+            List<InferenceObject> decoded = InferenceObjects.parse(JSON.writeValueAsString(object));
+            return decoded.stream().findFirst();
+        } catch (IOException | RuntimeException e) {
+            LOGGER.warning(resource.getKind() + " " + name + " is ignored: " + e.getMessage());
+            return java.util.Optional.empty();
+        }
+    }
+
+    static ResourceDefinitionContext context(String group, String kind) {
+        String plural = kind.toLowerCase(java.util.Locale.ROOT) + "s";
+        return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(VERSION).withKind(kind)
+                .withPlural(plural).withNamespaced(true).build();
+    }
+
+    @Override
+    public void close() {
+        synchronized (informers) {
+            informers.forEach(SharedIndexInformer::close);
+        }
+    }
+}
