@@ -34,6 +34,7 @@ public final class Datastore implements PoolWriter {
     private final Object writeLock = new Object();
     private volatile List<EndpointState> endpoints = List.of();
     private volatile Map<String, InferenceObjective> objectives = Map.of();
+    private volatile Map<String, Integer> modelPriorities = Map.of();
     private volatile ModelRewrites rewrites = ModelRewrites.NONE;
     private volatile boolean synced;
 
@@ -60,6 +61,17 @@ public final class Datastore implements PoolWriter {
     public OptionalInt objectivePriority(String name) {
         InferenceObjective objective = objectives.get(name);
         return objective == null ? OptionalInt.empty() : OptionalInt.of(objective.effectivePriority());
+    }
+
+    /** The priority given to requests for {@code model} by an InferenceModel's criticality, if any. */
+    public OptionalInt modelPriority(String model) {
+        Integer priority = modelPriorities.get(model);
+        return priority == null ? OptionalInt.empty() : OptionalInt.of(priority);
+    }
+
+    @Override
+    public void replaceModelPriorities(Map<String, Integer> byModelName) {
+        modelPriorities = Map.copyOf(byModelName);
     }
 
     public Collection<InferenceObjective> objectives() {

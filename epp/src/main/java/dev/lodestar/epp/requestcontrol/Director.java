@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -104,7 +105,10 @@ public final class Director {
             // As GIE: the rewrite header names the target model whatever the parser; rules need a parsed model.
             context.targetModel(context.modelRewriteHeader());
         }
-        int priority = datastore.objectivePriority(context.objectiveKey()).orElse(0);
+        // An InferenceModel's criticality (older API) applies when no InferenceObjective is named or known.
+        OptionalInt objectivePriority = datastore.objectivePriority(context.objectiveKey());
+        int priority = objectivePriority.isPresent() ? objectivePriority.getAsInt()
+                : datastore.modelPriority(context.incomingModel()).orElse(0);
         context.priority(priority);
         Map<String, String> schedulingHeaders = new LinkedHashMap<>();
         context.requestHeaders().forEach((name, value) -> {

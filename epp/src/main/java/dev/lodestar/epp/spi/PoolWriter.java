@@ -1,5 +1,7 @@
 package dev.lodestar.epp.spi;
 
+import java.util.Map;
+
 import dev.lodestar.api.inference.InferenceModelRewrite;
 import dev.lodestar.api.inference.InferenceObjective;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
@@ -22,6 +24,14 @@ public interface PoolWriter {
 
     /** Makes {@code rewrites} all InferenceModelRewrites of the pool. */
     void replaceRewrites(Collection<InferenceModelRewrite> rewrites);
+
+    /**
+     * Makes {@code byModelName} the priorities of requests that name no known InferenceObjective, by the model the
+     * request asks for: the criticality of the older InferenceModel API. Sources without InferenceModels leave it
+     * empty.
+     */
+    default void replaceModelPriorities(Map<String, Integer> byModelName) {
+    }
 
     /** The pool is known (first full sync done): the EPP reports ready from now on. */
     void markSynced();

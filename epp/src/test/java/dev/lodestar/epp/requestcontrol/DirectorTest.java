@@ -333,6 +333,23 @@ class DirectorTest {
     }
 
     @Test
+    void anInferenceModelsCriticalityGivesThePriorityWhenNoKnownObjectiveIsNamed() {
+        datastore.replaceObjectives(List.of(objective("critical", 10)));
+        datastore.replaceModelPriorities(Map.of("llama", -1));
+        Director director = director();
+
+        Map<String, Integer> priorities = new LinkedHashMap<>();
+        for (String objective : List.of("critical", "unknown", "")) {
+            RequestContext context = context(objective.isEmpty() ? Map.of()
+                    : Map.of("x-gateway-inference-objective", objective));
+            director.handleRequest(context);
+            priorities.put(objective, context.priority());
+        }
+
+        assertThat(priorities).containsExactly(Map.entry("critical", 10), Map.entry("unknown", -1), Map.entry("", -1));
+    }
+
+    @Test
     void llmdAliasHeadersWorkLikeTheGatewayHeaders() {
         datastore.replaceObjectives(List.of(objective("critical", 7)));
         RequestContext context = context(Map.of("x-llm-d-inference-objective", "critical",
