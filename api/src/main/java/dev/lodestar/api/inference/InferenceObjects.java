@@ -139,7 +139,18 @@ public final class InferenceObjects {
             throw new InvalidConfigException(where + " (" + kind + " " + object.metadata().name()
                     + "): spec.poolRef.name is required");
         }
-        List<Violation> violations = object.validate();
+        List<Violation> violations = new ArrayList<>(object.validate());
+        if (object instanceof InferenceModelRewrite rewrite) {
+            // The schema lets a rule omit targets, but such a rule could never rewrite a request.
+            List<InferenceModelRewrite.Rule> rules = rewrite.spec().rules();
+            for (int r = 0; r < rules.size(); r++) {
+                String targets = "spec.rules[" + r + "].targets";
+                if (rules.get(r).targets().isEmpty()
+                        && violations.stream().noneMatch(violation -> violation.field().equals(targets))) {
+                    violations.add(new Violation(targets, "the EPP needs at least one target"));
+                }
+            }
+        }
         if (!violations.isEmpty()) {
             throw new InvalidConfigException(where + " (" + kind + " " + object.metadata().name() + "): "
                     + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));

@@ -82,6 +82,18 @@ class InferenceObjectsTest {
                 metadata: {name: r}
                 spec: {poolRef: {name: p}, rules: [{matches: [{model: {value: a}}], targets: []}]}
                 """)).hasMessageContaining("spec.rules[0].targets: should have at least 1 items");
+        assertThatThrownBy(() -> InferenceObjects.parse("""
+                apiVersion: llm-d.ai/v1alpha2
+                kind: InferenceModelRewrite
+                metadata: {name: r}
+                spec: {poolRef: {name: p}, rules: [{matches: [{model: {value: a}}]}]}
+                """)).hasMessageContaining("spec.rules[0].targets: the EPP needs at least one target");
+        assertThatThrownBy(() -> InferenceObjects.parse("""
+                apiVersion: llm-d.ai/v1alpha2
+                kind: InferenceObjective
+                metadata: {name: o}
+                spec: {poolRef: {name: p, group: "Not_A_Group"}}
+                """)).hasMessageContaining("spec.poolRef.group: should match");
     }
 
     @Test
