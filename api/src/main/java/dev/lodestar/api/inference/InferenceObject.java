@@ -1,5 +1,7 @@
 package dev.lodestar.api.inference;
 
+import java.util.List;
+
 /** An Inference Extension object the EPP reads besides the pool. */
 public sealed interface InferenceObject permits InferenceObjective, InferenceModelRewrite {
     String apiVersion();
@@ -10,4 +12,7 @@ public sealed interface InferenceObject permits InferenceObjective, InferenceMod
 
     /** The pool the object applies to. */
     PoolRef poolRef();
+
+    /** What the API server would refuse in this object (schema limits and CEL rules); empty when valid. */
+    List<Violation> validate();
 }

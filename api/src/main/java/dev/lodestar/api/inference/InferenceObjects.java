@@ -15,11 +15,14 @@ import dev.lodestar.api.config.InvalidConfigException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Reads InferenceObjective and InferenceModelRewrite objects from multi-document YAML, as users would
- * {@code kubectl apply} them, for EPPs that run without Kubernetes. Unknown fields and kinds are errors.
+ * Reads Inference Extension objects: {@link #parse} the InferenceObjective and InferenceModelRewrite objects
+ * of a multi-document YAML file, as users would {@code kubectl apply} them, for EPPs that run without
+ * Kubernetes; {@link #read} any one object as the API server returns it. Unknown fields and kinds are errors.
  */
 public final class InferenceObjects {
     /** The groups whose v1alpha2 objectives and rewrites the EPP reads. */
@@ -30,7 +33,55 @@ public final class InferenceObjects {
             .registerModule(new JavaTimeModule())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** The apiVersions each kind is read under. */
+    private static final Map<Class<?>, Set<String>> VERSIONS = Map.of(
+            InferencePool.class, Set.of(InferencePool.API_VERSION),
+            InferenceModel.class, Set.of(InferenceModel.API_VERSION),
+            InferenceObjective.class, API_VERSIONS,
+            InferenceModelRewrite.class, API_VERSIONS);
+
     private InferenceObjects() {
+    }
+
+    /**
+     * Reads one object as the API server returns it (JSON, or YAML as {@code kubectl get -o yaml} prints it):
+     * unknown fields are errors and the defaults the API server applies are applied when absent. Does not
+     * validate; {@code validate()} does.
+     *
+     * @param type {@link InferencePool}, {@link InferenceModel}, {@link InferenceObjective} or
+     *             {@link InferenceModelRewrite}
+     * @throws InvalidConfigException when the text is not such an object
+     */
+    public static <T extends Record> T read(String jsonOrYaml, Class<T> type) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(jsonOrYaml);
+        } catch (IOException e) {
+            throw new InvalidConfigException("not valid JSON or YAML: " + e.getMessage(), e);
+        }
+        return read(tree, type);
+    }
+
+    /** {@link #read(String, Class)} from a parsed tree, e.g. a Kubernetes client's raw object. */
+    public static <T extends Record> T read(JsonNode tree, Class<T> type) {
+        Set<String> versions = VERSIONS.get(type);
+        if (versions == null) {
+            throw new IllegalArgumentException(type + " is not an Inference Extension object");
+        }
+        String apiVersion = tree.path("apiVersion").asText("");
+        String kind = tree.path("kind").asText("");
+        if (!versions.contains(apiVersion) || !kind.equals(type.getSimpleName())) {
+            throw new InvalidConfigException("expected " + type.getSimpleName() + " of "
+                    + versions.stream().sorted().toList() + ", got " + kind + " of '" + apiVersion + "'");
+        }
+        try {
+            return YAML.treeToValue(tree, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new InvalidConfigException(kind + ": unknown field '" + e.getPropertyName() + "' at "
+                    + e.getPathReference(), e);
+        } catch (JsonProcessingException e) {
+            throw new InvalidConfigException(kind + ": " + e.getOriginalMessage(), e);
+        }
     }
 
     /**
@@ -88,40 +139,22 @@ public final class InferenceObjects {
             throw new InvalidConfigException(where + " (" + kind + " " + object.metadata().name()
                     + "): spec.poolRef.name is required");
         }
+        List<Violation> violations = new ArrayList<>(object.validate());
         if (object instanceof InferenceModelRewrite rewrite) {
-            validate(rewrite, where);
+            // The schema lets a rule omit targets, but such a rule could never rewrite a request.
+            List<InferenceModelRewrite.Rule> rules = rewrite.spec().rules();
+            for (int r = 0; r < rules.size(); r++) {
+                String targets = "spec.rules[" + r + "].targets";
+                if (rules.get(r).targets().isEmpty()
+                        && violations.stream().noneMatch(violation -> violation.field().equals(targets))) {
+                    violations.add(new Violation(targets, "the EPP needs at least one target"));
+                }
+            }
+        }
+        if (!violations.isEmpty()) {
+            throw new InvalidConfigException(where + " (" + kind + " " + object.metadata().name() + "): "
+                    + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));
         }
         return object;
-    }
-
-    private static void validate(InferenceModelRewrite rewrite, String where) {
-        String prefix = where + " (InferenceModelRewrite " + rewrite.metadata().name() + "): ";
-        if (rewrite.spec().rules().isEmpty()) {
-            throw new InvalidConfigException(prefix + "spec.rules is required");
-        }
-        for (int r = 0; r < rewrite.spec().rules().size(); r++) {
-            InferenceModelRewrite.Rule rule = rewrite.spec().rules().get(r);
-            if (rule.targets().isEmpty()) {
-                throw new InvalidConfigException(prefix + "rules[" + r + "].targets needs at least one target");
-            }
-            for (InferenceModelRewrite.Match match : rule.matches()) {
-                if (match.model() == null || match.model().value() == null || match.model().value().isEmpty()) {
-                    throw new InvalidConfigException(prefix + "rules[" + r + "].matches[].model.value is required");
-                }
-                if (match.model().type() != null && !match.model().type().equals("Exact")) {
-                    throw new InvalidConfigException(prefix + "rules[" + r + "] match type '" + match.model().type()
-                            + "' is not supported (Exact)");
-                }
-            }
-            for (InferenceModelRewrite.Target target : rule.targets()) {
-                if (target.modelRewrite() == null || target.modelRewrite().isEmpty()) {
-                    throw new InvalidConfigException(prefix + "rules[" + r + "].targets[].modelRewrite is required");
-                }
-                if (target.weight() != null && (target.weight() < 1 || target.weight() > 1_000_000)) {
-                    throw new InvalidConfigException(prefix + "rules[" + r + "] target weight " + target.weight()
-                            + " is outside 1-1000000");
-                }
-            }
-        }
     }
 }

@@ -75,13 +75,25 @@ class InferenceObjectsTest {
                 spec:
                   poolRef: {name: p}
                   rules: [{targets: [{modelRewrite: x, weight: 0}]}]
-                """)).hasMessageContaining("target weight 0 is outside 1-1000000");
+                """)).hasMessageContaining("spec.rules[0].targets[0].weight: should be greater than or equal to 1");
         assertThatThrownBy(() -> InferenceObjects.parse("""
                 apiVersion: llm-d.ai/v1alpha2
                 kind: InferenceModelRewrite
                 metadata: {name: r}
                 spec: {poolRef: {name: p}, rules: [{matches: [{model: {value: a}}], targets: []}]}
-                """)).hasMessageContaining("rules[0].targets needs at least one target");
+                """)).hasMessageContaining("spec.rules[0].targets: should have at least 1 items");
+        assertThatThrownBy(() -> InferenceObjects.parse("""
+                apiVersion: llm-d.ai/v1alpha2
+                kind: InferenceModelRewrite
+                metadata: {name: r}
+                spec: {poolRef: {name: p}, rules: [{matches: [{model: {value: a}}]}]}
+                """)).hasMessageContaining("spec.rules[0].targets: the EPP needs at least one target");
+        assertThatThrownBy(() -> InferenceObjects.parse("""
+                apiVersion: llm-d.ai/v1alpha2
+                kind: InferenceObjective
+                metadata: {name: o}
+                spec: {poolRef: {name: p, group: "Not_A_Group"}}
+                """)).hasMessageContaining("spec.poolRef.group: should match");
     }
 
     @Test

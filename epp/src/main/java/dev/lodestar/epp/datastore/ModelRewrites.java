@@ -39,22 +39,30 @@ public final class ModelRewrites {
             for (InferenceModelRewrite.Rule rule : rewrite.spec().rules()) {
                 boolean exact = rule.matches().stream().anyMatch(match -> model.equals(match.model().value()));
                 if (exact) {
-                    return Optional.of(decide(rewrite.metadata(), rule, random));
+                    return decide(rewrite.metadata(), rule, random);
                 }
             }
         }
         for (InferenceModelRewrite rewrite : rewrites) {
             for (InferenceModelRewrite.Rule rule : rewrite.spec().rules()) {
                 if (rule.generic()) {
-                    return Optional.of(decide(rewrite.metadata(), rule, random));
+                    return decide(rewrite.metadata(), rule, random);
                 }
             }
         }
         return Optional.empty();
     }
 
-    private static Decision decide(ObjectMeta owner, InferenceModelRewrite.Rule rule, RandomGenerator random) {
+    /**
+     * The rule's weighted draw. A rule without targets (the CRD allows it) matches but rewrites nothing: GIE would
+     * send the empty model name on, which no model server serves.
+     */
+    private static Optional<Decision> decide(ObjectMeta owner, InferenceModelRewrite.Rule rule,
+                                             RandomGenerator random) {
         List<InferenceModelRewrite.Target> targets = rule.targets();
+        if (targets.isEmpty()) {
+            return Optional.empty();
+        }
         long total = 0;
         for (InferenceModelRewrite.Target target : targets) {
             total += target.weight() == null ? 0 : target.weight();
@@ -73,7 +81,7 @@ public final class ModelRewrites {
                 }
             }
         }
-        return new Decision(owner.name(), chosen.modelRewrite());
+        return Optional.of(new Decision(owner.name(), chosen.modelRewrite()));
     }
 
     /** The rewrite that applied: the object's name and the model to use. */

@@ -46,6 +46,15 @@ class ModelRewritesTest {
     }
 
     @Test
+    void aMatchingRuleWithoutTargetsKeepsTheModelAndStopsTheSearch() {
+        ModelRewrites rewrites = new ModelRewrites(List.of(
+                rewrite("empty", Instant.parse("2025-01-01T00:00:00Z"), exact("a")),
+                rewrite("later", Instant.parse("2026-01-01T00:00:00Z"), exact("a", target("a-v2", null)))));
+
+        assertThat(rewrites.rewrite("a", new SplittableRandom(1))).isEmpty();
+    }
+
+    @Test
     void theOldestObjectWinsAndWithinItTheFirstMatchingRule() {
         ModelRewrites rewrites = new ModelRewrites(List.of(
                 rewrite("newer", Instant.parse("2026-02-01T00:00:00Z"), exact("a", target("from-newer", null))),
