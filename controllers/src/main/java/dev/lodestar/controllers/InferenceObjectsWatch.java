@@ -1,11 +1,12 @@
 package dev.lodestar.controllers;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lodestar.api.inference.InferenceModel;
 import dev.lodestar.api.inference.InferenceModelRewrite;
-import dev.lodestar.api.inference.InferenceObject;
 import dev.lodestar.api.inference.InferenceObjective;
 import dev.lodestar.api.inference.InferenceObjects;
+import dev.lodestar.api.inference.PoolRef;
 import dev.lodestar.epp.spi.PoolWriter;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,13 +16,17 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
  * InferenceObjectives and InferenceModelRewrites of the pool, from both groups that define them
- * ({@code inference.networking.x-k8s.io} and {@code llm-d.ai}, whichever the cluster serves), filtered by
- * {@code spec.poolRef}. Every change replaces the EPP's whole set, so the result never depends on event order.
+ * ({@code inference.networking.x-k8s.io} and {@code llm-d.ai}, whichever the cluster serves), and the older
+ * InferenceModels ({@link InferenceModels}), filtered by {@code spec.poolRef}. Every change replaces the EPP's whole
+ * set, so the result never depends on event order.
  */
 final class InferenceObjectsWatch implements AutoCloseable {
     private static final Logger LOGGER = Logger.getLogger(InferenceObjectsWatch.class.getName());
@@ -43,35 +48,41 @@ final class InferenceObjectsWatch implements AutoCloseable {
     }
 
     void start() {
+        List<String[]> served = new ArrayList<>();
         for (String group : GROUPS) {
-            for (String kind : List.of(InferenceObjective.KIND, InferenceModelRewrite.KIND)) {
-                if (!client.supports(group + "/" + VERSION, kind)) {
-                    LOGGER.info(() -> group + "/" + VERSION + " " + kind + " is not served by this cluster; skipped");
-                    continue;
-                }
-                SharedIndexInformer<GenericKubernetesResource> informer = client
-                        .genericKubernetesResources(context(group, kind)).inNamespace(namespace).runnableInformer(0);
-                informer.addEventHandler(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(GenericKubernetesResource resource) {
-                        rebuild();
-                    }
-
-                    @Override
-                    public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
-                        rebuild();
-                    }
-
-                    @Override
-                    public void onDelete(GenericKubernetesResource resource, boolean finalStateUnknown) {
-                        rebuild();
-                    }
-                });
-                synchronized (informers) {
-                    informers.add(informer);
-                }
-                informer.start();
+            served.add(new String[] {group, InferenceObjective.KIND});
+            served.add(new String[] {group, InferenceModelRewrite.KIND});
+        }
+        served.add(new String[] {GROUPS.getFirst(), InferenceModel.KIND});
+        for (String[] groupAndKind : served) {
+            String group = groupAndKind[0];
+            String kind = groupAndKind[1];
+            if (!client.supports(group + "/" + VERSION, kind)) {
+                LOGGER.info(() -> group + "/" + VERSION + " " + kind + " is not served by this cluster; skipped");
+                continue;
             }
+            SharedIndexInformer<GenericKubernetesResource> informer = client
+                    .genericKubernetesResources(context(group, kind)).inNamespace(namespace).runnableInformer(0);
+            informer.addEventHandler(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(GenericKubernetesResource resource) {
+                    rebuild();
+                }
+
+                @Override
+                public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+                    rebuild();
+                }
+
+                @Override
+                public void onDelete(GenericKubernetesResource resource, boolean finalStateUnknown) {
+                    rebuild();
+                }
+            });
+            synchronized (informers) {
+                informers.add(informer);
+            }
+            informer.start();
         }
     }
 
@@ -81,10 +92,11 @@ final class InferenceObjectsWatch implements AutoCloseable {
         }
     }
 
-    /** Recomputes both sets from the informers' caches. */
+    /** Recomputes the objectives, rewrites and model priorities from the informers' caches. */
     private void rebuild() {
         List<InferenceObjective> objectives = new ArrayList<>();
         List<InferenceModelRewrite> rewrites = new ArrayList<>();
+        Map<String, Integer> modelPriorities = new HashMap<>();
         List<SharedIndexInformer<GenericKubernetesResource>> current;
         synchronized (informers) {
             current = List.copyOf(informers);
@@ -92,12 +104,13 @@ final class InferenceObjectsWatch implements AutoCloseable {
         for (SharedIndexInformer<GenericKubernetesResource> informer : current) {
             for (GenericKubernetesResource resource : informer.getStore().list()) {
                 decode(resource).ifPresent(object -> {
-                    if (!poolName.equals(object.poolRef().name())) {
-                        return;
-                    }
                     switch (object) {
-                        case InferenceObjective objective -> objectives.add(objective);
-                        case InferenceModelRewrite rewrite -> rewrites.add(rewrite);
+                        case InferenceObjective objective when inPool(objective.poolRef()) -> objectives.add(objective);
+                        case InferenceModelRewrite rewrite when inPool(rewrite.poolRef()) -> rewrites.add(rewrite);
+                        case InferenceModel model when inPool(model.spec().poolRef()) -> {
+                            modelPriorities.put(model.spec().modelName(), model.spec().effectiveCriticality().priority());
+                            InferenceModels.rewrite(model).ifPresent(rewrites::add);
+                        }
                         default -> {
                         }
                     }
@@ -106,18 +119,28 @@ final class InferenceObjectsWatch implements AutoCloseable {
         }
         writer.replaceObjectives(objectives);
         writer.replaceRewrites(rewrites);
+        writer.replaceModelPriorities(modelPriorities);
     }
 
-    private java.util.Optional<InferenceObject> decode(GenericKubernetesResource resource) {
+    /** By name: an InferenceModel's poolRef group defaults to the older InferencePool group, so it is not compared. */
+    private boolean inPool(PoolRef poolRef) {
+        return poolRef != null && poolName.equals(poolRef.name());
+    }
+
+    private Optional<Record> decode(GenericKubernetesResource resource) {
         String name = resource.getMetadata().getNamespace() + "/" + resource.getMetadata().getName();
         try {
-            ObjectNode object = (ObjectNode) JSON.readTree(client.getKubernetesSerialization().asJson(resource));
-            object.remove("status");
-            List<InferenceObject> decoded = InferenceObjects.parse(JSON.writeValueAsString(object));
-            return decoded.stream().findFirst();
+            JsonNode tree = JSON.readTree(client.getKubernetesSerialization().asJson(resource));
+            Record object = switch (resource.getKind()) {
+                case InferenceObjective.KIND -> InferenceObjects.read(tree, InferenceObjective.class);
+                case InferenceModelRewrite.KIND -> InferenceObjects.read(tree, InferenceModelRewrite.class);
+                case InferenceModel.KIND -> InferenceObjects.read(tree, InferenceModel.class);
+                default -> throw new IllegalArgumentException("unexpected kind " + resource.getKind());
+            };
+            return Optional.of(object);
         } catch (IOException | RuntimeException e) {
             LOGGER.warning(resource.getKind() + " " + name + " is ignored: " + e.getMessage());
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

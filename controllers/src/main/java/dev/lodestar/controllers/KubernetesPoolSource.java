@@ -1,5 +1,7 @@
 package dev.lodestar.controllers;
 
+import dev.lodestar.api.inference.InferenceObjects;
+import dev.lodestar.api.inference.InferencePool;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.spi.PoolSource;
@@ -239,7 +241,14 @@ public final class KubernetesPoolSource implements PoolSource {
 
         private void update(GenericKubernetesResource resource) {
             try {
-                applySpec(PoolSpec.of(client.getKubernetesSerialization().asJson(resource)), pool.namespace());
+                InferencePool inferencePool = InferenceObjects.read(
+                        client.getKubernetesSerialization().asJson(resource), InferencePool.class);
+                List<String> violations = inferencePool.validate().stream().map(Object::toString).toList();
+                if (!violations.isEmpty()) {
+                    LOGGER.warning("InferencePool " + pool + " is invalid, kept the previous spec: " + violations);
+                    return;
+                }
+                applySpec(PoolSpec.of(inferencePool), pool.namespace());
             } catch (RuntimeException e) {
                 LOGGER.log(Level.WARNING, "InferencePool " + pool + " cannot be used: " + e.getMessage());
             }

@@ -1,11 +1,7 @@
 package dev.lodestar.controllers;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lodestar.api.inference.InferencePool;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -14,35 +10,17 @@ import java.util.Map;
  * order gives the ranks).
  */
 record PoolSpec(Map<String, String> matchLabels, List<Integer> targetPorts) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     PoolSpec {
         matchLabels = Map.copyOf(matchLabels);
         targetPorts = List.copyOf(targetPorts);
     }
 
     /** From an InferencePool as the API server returns it. */
-    static PoolSpec of(String inferencePoolJson) {
-        JsonNode spec;
-        try {
-            spec = JSON.readTree(inferencePoolJson).path("spec");
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
-        }
-        Map<String, String> labels = new LinkedHashMap<>();
-        spec.path("selector").path("matchLabels").properties()
-                .forEach(entry -> labels.put(entry.getKey(), entry.getValue().asText()));
-        List<Integer> ports = new ArrayList<>();
-        for (JsonNode port : spec.path("targetPorts")) {
-            int number = port.path("number").asInt(0);
-            if (number < 1 || number > 65535) {
-                throw new IllegalArgumentException("spec.targetPorts has an invalid port: " + port);
-            }
-            ports.add(number);
-        }
+    static PoolSpec of(InferencePool pool) {
+        List<Integer> ports = pool.spec().targetPorts().stream().map(InferencePool.Port::number).toList();
         if (ports.isEmpty()) {
             throw new IllegalArgumentException("spec.targetPorts is empty");
         }
-        return new PoolSpec(labels, ports);
+        return new PoolSpec(pool.spec().selector() == null ? Map.of() : pool.spec().selector().matchLabels(), ports);
     }
 }
