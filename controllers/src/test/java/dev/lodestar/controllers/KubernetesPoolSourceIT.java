@@ -265,6 +265,44 @@ class KubernetesPoolSourceIT {
     }
 
     @Test
+    void anInferenceModelGivesItsModelAPriorityAndAWeightedRewrite() throws Exception {
+        namespace = newNamespace();
+        applyPool("pool", Map.of("app", "vllm"), 8000);
+        server.applyYaml("""
+                apiVersion: inference.networking.x-k8s.io/v1alpha2
+                kind: InferenceModel
+                metadata: {name: food-review, namespace: %s}
+                spec:
+                  modelName: food-review
+                  criticality: Sheddable
+                  poolRef: {name: pool}
+                  targetModels: [{name: food-review-1, weight: 100}]
+                """.formatted(namespace));
+        Datastore datastore = start(new PoolTarget.Pool(namespace, "pool", "inference.networking.k8s.io"),
+                Optional.empty());
+
+        await("the model's priority", () -> datastore.modelPriority("food-review").orElse(0) == -1);
+        assertThat(datastore.rewrites().rewrite("food-review", new java.util.Random(1)))
+                .map(ModelRewrites.Decision::targetModel).contains("food-review-1");
+    }
+
+    @Test
+    void ourCrdsCelRulesRunInTheApiServer() {
+        namespace = newNamespace();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> applyPool("dup", Map.of("app", "x"), 8000, 8000))
+                .hasMessageContaining("port number must be unique");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.applyYaml("""
+                apiVersion: inference.networking.x-k8s.io/v1alpha2
+                kind: InferenceModel
+                metadata: {name: half-weighted, namespace: %s}
+                spec:
+                  modelName: m
+                  poolRef: {name: pool}
+                  targetModels: [{name: a, weight: 1}, {name: b}]
+                """.formatted(namespace))).hasMessageContaining("Weights should be set for all models, or none of the models.");
+    }
+
+    @Test
     void selectorModeNeedsNoCrds() throws Exception {
         namespace = newNamespace();
         createPod("sim-0", Map.of("app", "sim"), "10.3.0.1", true, Map.of());
