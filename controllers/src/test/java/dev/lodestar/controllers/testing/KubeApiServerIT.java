@@ -142,7 +142,9 @@ class KubeApiServerIT {
     void theCrdsCelRuleIsEnforcedAndWidgetsAreWatched(@TempDir Path tmp) throws Exception {
         Path crdFile = tmp.resolve("widgets-crd.yaml");
         Files.writeString(crdFile, WIDGET_CRD);
+        long t0 = System.nanoTime();
         List<HasMetadata> applied = kube.apply(crdFile);
+        System.err.printf("controllers: CRD applied and Established in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         assertThat(applied).singleElement().satisfies(o -> assertThat(o.getKind()).isEqualTo("CustomResourceDefinition"));
         MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>>
                 widgets = client.genericKubernetesResources(WIDGETS);
