@@ -41,7 +41,13 @@ fi
 # newer toolchain from the Go module proxy; go1.27.3 is the one this workplace's proxy serves.
 need=$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod)
 have=$(go env GOVERSION | sed 's/^go//')
-if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n 1)" != "$need" ]; then
+older() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]; }
+if older "$have" 1.21; then
+  echo "error: Go $have is too old for kubernetes $kube_version (it needs Go $need) and cannot fetch a newer" >&2
+  echo "       toolchain (Go >= 1.21 can: GOTOOLCHAIN). Install Go >= $need (https://go.dev/dl/)." >&2
+  exit 1
+fi
+if older "$have" "$need"; then
   echo "Go $have is older than the Go $need that kubernetes $kube_version needs; using GOTOOLCHAIN=go1.27.3" >&2
   export GOTOOLCHAIN=go1.27.3
 fi
