@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Lodestar: unit tests (*Test, Surefire) and integration and interop tests
-# (*IT, Failsafe), including the interop run against llm-d-inference-sim, which it builds first, and the
+# (*IT, Failsafe), including the interop run against llm-d-inference-sim and the controllers' tests
+# against a real kube-apiserver and etcd, all three of which it builds first (cached), and the
 # end-to-end tests of test/e2e (*E2E, Failsafe: simulators, EPP and dev gateway as processes).
 # Extra arguments go to Maven (e.g. `hack/test.sh -pl simulator`).
 set -uo pipefail
@@ -14,6 +15,18 @@ fi
 export LLMD_INFERENCE_SIM
 # test/e2e's InteropE2E fails (instead of skipping) without LLMD_INFERENCE_SIM when this is set.
 export LODESTAR_REQUIRE_INTEROP=1
+
+# controllers/ runs its *IT tests against a real kube-apiserver and etcd, built from their Go modules
+# (hack/kube-test-env) and cached; the script prints KUBE_APISERVER=... and ETCD=... lines.
+if ! kube_env=$(hack/install-kube-test-env.sh); then
+  echo "error: could not build kube-apiserver and etcd, which the controllers' tests need (see above)." >&2
+  exit 1
+fi
+while IFS='=' read -r name value; do
+  case $name in KUBE_APISERVER|ETCD) export "$name=$value" ;; esac
+done <<<"$kube_env"
+# The controllers' *IT tests fail (instead of skipping) without KUBE_APISERVER and ETCD when this is set.
+export LODESTAR_REQUIRE_KUBE=1
 
 ./mvnw -B verify "$@"
 status=$?
