@@ -303,6 +303,26 @@ class KubernetesPoolSourceIT {
     }
 
     @Test
+    void afterTheApiServerRestartsTheWatchesResumeAndChangesStillArrive() throws Exception {
+        namespace = newNamespace();
+        applyPool("pool", Map.of("app", "vllm"), 8000);
+        createPod("vllm-a", Map.of("app", "vllm"), "10.4.0.1", true, Map.of());
+        Datastore datastore = start(new PoolTarget.Pool(namespace, "pool", "inference.networking.k8s.io"),
+                Optional.empty());
+        awaitEquals("before the restart", List.of("vllm-a-rank-0=10.4.0.1:8000"), () -> endpoints(datastore));
+
+        server.restartApiServer();
+        assertThat(endpoints(datastore)).as("kept while the API server was away")
+                .containsExactly("vllm-a-rank-0=10.4.0.1:8000");
+
+        createPod("vllm-b", Map.of("app", "vllm"), "10.4.0.2", true, Map.of());
+        setStatus("vllm-a", "10.4.0.1", false);
+        awaitEquals("changes after the restart", List.of("vllm-b-rank-0=10.4.0.2:8000"), () -> endpoints(datastore));
+        applyPool("pool", Map.of("app", "vllm"), 9000);
+        awaitEquals("the pool's watch resumed too", List.of("vllm-b-rank-0=10.4.0.2:9000"), () -> endpoints(datastore));
+    }
+
+    @Test
     void selectorModeNeedsNoCrds() throws Exception {
         namespace = newNamespace();
         createPod("sim-0", Map.of("app", "sim"), "10.3.0.1", true, Map.of());

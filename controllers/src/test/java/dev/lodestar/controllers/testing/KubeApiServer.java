@@ -105,6 +105,8 @@ public final class KubeApiServer implements AutoCloseable {
     private Path apiserverLog;
     private Path etcdLog;
     private Duration startToReady;
+    private List<String> apiserverCommand;
+    private Process apiserver;
     private KubernetesClient admin;
     private final List<KubernetesClient> clients = new ArrayList<>();
 
@@ -316,7 +318,7 @@ public final class KubeApiServer implements AutoCloseable {
                 body -> body.contains("\"health\":\"true\""), ETCD_READY_TIMEOUT);
 
         Instant start = Instant.now();
-        Process apiserver = launch(apiserverLog, List.of(binaries.apiserver().toString(),
+        apiserverCommand = List.of(binaries.apiserver().toString(),
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
                 "--secure-port=" + securePort,
@@ -336,13 +338,34 @@ public final class KubeApiServer implements AutoCloseable {
                 "--endpoint-reconciler-type=none",
                 "--allow-privileged=true",
                 "--profiling=false",
-                "--v=1"));
+                "--v=1");
         url = "https://127.0.0.1:" + securePort;
+        apiserver = launch(apiserverLog, apiserverCommand);
+        awaitApiserverReady();
+        startToReady = Duration.between(start, Instant.now());
+    }
+
+    private void awaitApiserverReady() throws Exception {
         HttpClient tls = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(trusting(caPem)).build();
         awaitOk(apiserver, apiserverLog, "kube-apiserver", tls, HttpRequest.newBuilder(URI.create(url + "/readyz"))
                         .header("Authorization", "Bearer " + adminToken).timeout(Duration.ofSeconds(5)).build(),
                 body -> true, APISERVER_READY_TIMEOUT);
-        startToReady = Duration.between(start, Instant.now());
+    }
+
+    /**
+     * Stops kube-apiserver (etcd keeps the data) and starts it again on the same address: every client's watch
+     * breaks, as when a control-plane node restarts. Returns once it is ready again.
+     */
+    public synchronized void restartApiServer() {
+        try {
+            stop(apiserver);
+            processes.remove(apiserver);
+            apiserver = launch(apiserverLog, apiserverCommand);
+            awaitApiserverReady();
+        } catch (Exception e) {
+            throw new IllegalStateException("restarting kube-apiserver failed: " + e.getMessage() + "\n"
+                    + tail(apiserverLog), e);
+        }
     }
 
     private Process launch(Path log, List<String> command) throws IOException {
