@@ -15,20 +15,17 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,21 +45,9 @@ class EppOnKubernetesIT {
 
     @BeforeAll
     void startApiServer() throws Exception {
-        Optional<KubeApiServer.Binaries> binaries = KubeApiServer.binaries();
-        if (binaries.isEmpty()) {
-            if (KubeApiServer.required()) {
-                throw new IllegalStateException(KubeApiServer.missingBinariesReason());
-            }
-            Assumptions.abort(KubeApiServer.missingBinariesReason());
-        }
-        server = KubeApiServer.start("epp-on-kubernetes", binaries.get());
+        server = KubeApiServer.startWithOurCrds("epp-on-kubernetes");
         admin = server.client();
-        Path root = Files.isDirectory(Path.of("..", "config")) ? Path.of("..") : Path.of(".");
-        try (Stream<Path> crds = Files.list(root.resolve("config/crd"))) {
-            server.apply(crds.filter(path -> path.toString().endsWith(".yaml"))
-                    .filter(path -> !path.getFileName().toString().equals("kustomization.yaml"))
-                    .sorted().toArray(Path[]::new));
-        }
+        Path root = KubeApiServer.repositoryRoot();
         server.apply(root.resolve("config/manifests/base/namespace.yaml"),
                 root.resolve("config/manifests/base/rbac.yaml"));
         server.applyYaml("""

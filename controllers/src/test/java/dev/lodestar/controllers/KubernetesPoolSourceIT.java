@@ -11,14 +11,11 @@ import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +24,6 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,20 +44,8 @@ class KubernetesPoolSourceIT {
 
     @BeforeAll
     void startApiServer() throws Exception {
-        Optional<KubeApiServer.Binaries> binaries = KubeApiServer.binaries();
-        if (binaries.isEmpty()) {
-            if (KubeApiServer.required()) {
-                throw new IllegalStateException(KubeApiServer.missingBinariesReason());
-            }
-            Assumptions.abort(KubeApiServer.missingBinariesReason());
-        }
-        server = KubeApiServer.start("pool-source", binaries.get());
+        server = KubeApiServer.startWithOurCrds("pool-source");
         client = server.client();
-        try (Stream<Path> crds = Files.list(crdDirectory())) {
-            server.apply(crds.filter(path -> path.getFileName().toString().endsWith(".yaml"))
-                    .filter(path -> !path.getFileName().toString().equals("kustomization.yaml"))
-                    .sorted().toArray(Path[]::new));
-        }
     }
 
     @AfterAll
@@ -77,11 +61,6 @@ class KubernetesPoolSourceIT {
             closeable.close();
         }
         closeAfterEach.clear();
-    }
-
-    private static Path crdDirectory() {
-        Path fromModule = Path.of("..", "config", "crd");
-        return Files.isDirectory(fromModule) ? fromModule : Path.of("config", "crd");
     }
 
     private String newNamespace() {

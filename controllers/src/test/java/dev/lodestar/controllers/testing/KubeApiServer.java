@@ -149,6 +149,35 @@ public final class KubeApiServer implements AutoCloseable {
         return value != null && !value.equals("0") && !value.equalsIgnoreCase("false");
     }
 
+    /**
+     * For a test class: starts with the binaries of {@link #binaries()} and our CRDs (config/crd) applied; without
+     * binaries the class is skipped with the reason, or fails when {@link #required()}.
+     */
+    public static KubeApiServer startWithOurCrds(String name) {
+        Optional<Binaries> found = binaries();
+        if (found.isEmpty()) {
+            if (required()) {
+                throw new IllegalStateException(missingBinariesReason());
+            }
+            org.junit.jupiter.api.Assumptions.abort(missingBinariesReason());
+        }
+        KubeApiServer server = start(name, found.get());
+        try (java.util.stream.Stream<Path> crds = Files.list(repositoryRoot().resolve("config/crd"))) {
+            server.apply(crds.filter(path -> path.toString().endsWith(".yaml"))
+                    .filter(path -> !path.getFileName().toString().equals("kustomization.yaml"))
+                    .sorted().toArray(Path[]::new));
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw new IllegalStateException("cannot apply config/crd: " + e.getMessage(), e);
+        }
+        return server;
+    }
+
+    /** The repository's root, from the module's directory (Maven) or the root itself. */
+    public static Path repositoryRoot() {
+        return Files.isDirectory(Path.of("..", "config")) ? Path.of("..") : Path.of(".");
+    }
+
     /** Starts etcd and kube-apiserver with the binaries of {@link #binaries()}; {@code name} prefixes the logs. */
     public static KubeApiServer start(String name) {
         Binaries binaries = binaries().orElseThrow(() -> new IllegalStateException(missingBinariesReason()));
