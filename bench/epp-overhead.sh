@@ -3,8 +3,8 @@
 # whose pool is 100 fake model servers (static vLLM metrics) on loopback; decision latency per rate stage,
 # the highest rate held with p99 < 10 ms, EPP CPU seconds per 1000 requests, EPP heap after the run.
 # Results (JSON + Markdown, generated configs, logs) go to bench/results/epp-overhead-<time>/.
-#   bench/epp-overhead.sh                 full run (idle 10 s, warm-up 20 s, 30 s per rate from 100/s up; ~6-8 min)
-#   bench/epp-overhead.sh --quick         smoke run (idle 3 s, warm-up 8 s, 8 s per rate; < 2 min)
+#   bench/epp-overhead.sh                 full run (warm-up 20 s, idle 10 s, 30 s per rate from 100/s up; ~6-8 min)
+#   bench/epp-overhead.sh --quick         smoke run (warm-up 8 s, idle 5 s, 8 s per rate up to 2000/s; < 2 min)
 #   --tls                                 ext_proc over TLS (default: plaintext)
 #   --target lodestar|external            lodestar (default): build and start Lodestar's EPP on 127.0.0.1:19102;
 #                                         external: only start the fake endpoints and load an EPP already running:

@@ -70,7 +70,7 @@ import java.util.regex.Pattern;
  * short response phase (response headers, one SSE body chunk with usage, end of stream) so the EPP releases its
  * in-flight state, and half-closes.
  *
- * <p>Stages: an idle window (the EPP's CPU with no requests: its metrics scrapes), a warm-up, then rates from
+ * <p>Stages: a warm-up, an idle window (the EPP's CPU with no requests: its metrics scrapes), then rates from
  * {@code --rates} in order until one fails: p99 of at least 10 ms, any error, or an achieved rate under 95% of
  * the target. Per stage: p50/p90/p99/p99.9/max, achieved rate, errors, EPP CPU seconds per 1000 requests (from
  * {@code /proc/<pid>/stat}; total and above the idle rate). After the run: EPP heap from {@code jcmd <pid>
@@ -136,15 +136,17 @@ public final class EppOverheadBenchmark {
         System.out.printf(Locale.ROOT, "probe ok: %s routed to %s in %.2f ms%n", settings.epp,
                 probe.destinations.keySet(), probe.fromIntended.getMaxValue() / 1000.0);
 
+        // Warm-up first (the EPP's and this generator's JITs), then the idle window, so that the idle rate is the
+        // steady cost of the EPP's metrics scrapes and not its start-up.
+        StageResult warmup = runStage("warm-up", settings.warmupRate, settings.warmup, null);
+        System.out.println(warmup.line());
+        Thread.sleep(1_000);
         Snapshot idleStart = snapshot();
         progressSleep("idle", settings.idle);
         Snapshot idleEnd = snapshot();
         Idle idle = Idle.of(idleStart, idleEnd);
-        System.out.printf(Locale.ROOT, "idle: EPP %.3f cores over %.0f s (metrics scrapes of the pool)%n",
-                idle.eppCores(), idle.seconds());
-
-        StageResult warmup = runStage("warm-up", settings.warmupRate, settings.warmup, idle);
-        System.out.println(warmup.line());
+        System.out.printf(Locale.ROOT, "idle: EPP %.3f cores over %.0f s (metrics scrapes of the pool), fakes %.3f%n",
+                idle.eppCores(), idle.seconds(), idle.cores().getOrDefault("fakes", Double.NaN));
         List<StageResult> results = new ArrayList<>();
         for (int rate : settings.rates) {
             StageResult result = runStage(rate + "/s", rate, settings.stage, idle);
@@ -187,7 +189,14 @@ public final class EppOverheadBenchmark {
                 "  %-8s %3ds  %7d sent, %7d done, %5d in flight, %d errors%n", name,
                 (System.nanoTime() - start) / 1_000_000_000, stage.sent.get(), stage.completed.sum(),
                 stage.inFlight.size(), stage.errors.get()), 5, 5, TimeUnit.SECONDS);
+        // More than 2 s of requests (and at least 1000) without an answer: the EPP is far behind; stop this stage.
+        int backlogLimit = Math.max(1000, 2 * rate);
         for (long i = 0; i < count; i++) {
+            if (stage.inFlight.size() > backlogLimit) {
+                stage.error("aborted: " + stage.inFlight.size() + " requests without an answer after "
+                        + (System.nanoTime() - start) / 1_000_000 + " ms");
+                break;
+            }
             long intended = start + (long) (i * interval);
             long wait;
             while ((wait = intended - System.nanoTime()) > 0) {
@@ -199,7 +208,7 @@ public final class EppOverheadBenchmark {
         stage.drain(settings.requestTimeout);
         ticker.shutdownNow();
         Snapshot after = snapshot();
-        return StageResult.of(stage, before, after, idle);
+        return StageResult.of(stage, before, after, idle == null ? Double.NaN : idle.eppCores());
     }
 
     /** One request: one ext_proc stream, driven as Envoy drives it. */
@@ -551,7 +560,7 @@ public final class EppOverheadBenchmark {
                                double windowSeconds, Map<String, Double> cpuSeconds, double machineCores,
                                double idleEppCores, double schedulerSeconds, double schedulerCount,
                                int distinctDestinations, double topDestinationShare, double loadAverage) {
-        static StageResult of(Stage stage, Snapshot before, Snapshot after, Idle idle) {
+        static StageResult of(Stage stage, Snapshot before, Snapshot after, double idleEppCores) {
             double window = (after.nanos() - before.nanos()) / 1e9;
             Map<String, Double> cpu = new LinkedHashMap<>();
             after.cpuSeconds().forEach((name, value) -> cpu.put(name, value - before.cpuSeconds().get(name)));
@@ -562,7 +571,7 @@ public final class EppOverheadBenchmark {
             long top = stage.destinations.values().stream().mapToLong(LongAdder::sum).max().orElse(0);
             return new StageResult(stage.name, stage.rate, (stage.lastSend - stage.start) / 1e9, stage.sent.get(),
                     stage.completed.sum(), stage.errors.get(), List.copyOf(stage.errorMessages), stage.fromIntended,
-                    stage.fromSend, stage.sendLag, window, cpu, machine, idle.eppCores(),
+                    stage.fromSend, stage.sendLag, window, cpu, machine, idleEppCores,
                     after.schedulerSum() - before.schedulerSum(), after.schedulerCount() - before.schedulerCount(),
                     stage.destinations.size(), decided == 0 ? 0 : (double) top / decided,
                     ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
@@ -656,7 +665,9 @@ public final class EppOverheadBenchmark {
                         double peakRssMiB, String raw) {
     }
 
-    private static final Pattern HEAP_LINE = Pattern.compile("total (\\d+)K, used (\\d+)K");
+    // JDK 21: "garbage-first heap   total 262144K, used 45678K"; JDK 25: "total reserved 6172672K, committed
+    // 1253376K, used 561491K".
+    private static final Pattern HEAP_LINE = Pattern.compile("(?:committed|total) (\\d+)K, used (\\d+)K");
 
     private Heap heap() {
         Long pid = settings.pids.get("epp");
@@ -823,7 +834,7 @@ public final class EppOverheadBenchmark {
             List<Integer> rates = List.of(100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000);
             int idle = 10;
             int warmup = 20;
-            int warmupRate = 500;
+            int warmupRate = 250;
             int stage = 30;
             int timeout = 10;
             String model = "meta-llama/Llama-3.1-8B-Instruct";
@@ -832,8 +843,8 @@ public final class EppOverheadBenchmark {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--quick" -> {
-                        rates = List.of(100, 500, 1000, 2000, 4000);
-                        idle = 3;
+                        rates = List.of(100, 500, 1000, 2000);
+                        idle = 5;
                         warmup = 8;
                         stage = 8;
                     }

@@ -11,11 +11,13 @@ import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A pool of fake model servers for {@code bench/epp-overhead.sh}: each serves only static vLLM gauges on
+ * A pool of fake model servers for {@code bench/epp-overhead.sh}: each serves only vLLM gauges on
  * {@code <prefix><i>:<port>/metrics} (one JDK HttpServer per address, {@code 127.0.5.1-100:8000} by default),
- * for an EPP to scrape. The values differ a little from server to server (queue 0-4, running 2-17, KV-cache
- * use 0.10-0.58), so the scorers have something to rank; they never change, so every run sees the same pool.
- * The format is the one the EPP tests' {@code FakeVllmPod} serves, plus {@code vllm:cache_config_info}.
+ * for an EPP to scrape. The values differ from server to server (waiting 0-4, running 2-17, KV-cache use
+ * 0.10-0.58) and are static between changes every {@code --change-seconds} (5; 0 = never), when each server
+ * takes the next of 16 fixed value sets: the best-scored server changes over time, as under real load, and
+ * every run sees the same sequence. The format is the one the EPP tests' {@code FakeVllmPod} serves, plus
+ * {@code vllm:cache_config_info}.
  *
  * <pre>java -cp bench/target/lodestar-bench.jar dev.lodestar.bench.FakeMetricsEndpoints --count 100 --prefix 127.0.5. --port 8000</pre>
  * Runs until killed; prints {@code serving N endpoints} once every server listens.
@@ -24,11 +26,14 @@ public final class FakeMetricsEndpoints {
     private FakeMetricsEndpoints() {
     }
 
-    /** The metrics text of server {@code index} (0-based). */
-    static String metricsText(int index) {
-        int waiting = index % 5;
-        int running = 2 + (index * 7) % 16;
-        double kv = 0.10 + ((index * 13) % 49) / 100.0;
+    static final int VARIANTS = 16;
+
+    /** The metrics text of server {@code index} (0-based) in value set {@code variant} (0-15). */
+    static String metricsText(int index, int variant) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(index * 1_000L + variant);
+        int waiting = random.nextInt(5);
+        int running = 2 + random.nextInt(16);
+        double kv = 0.10 + random.nextInt(49) / 100.0;
         return String.format(Locale.ROOT, """
                 # HELP vllm:num_requests_waiting Number of requests waiting to be processed.
                 # TYPE vllm:num_requests_waiting gauge
@@ -52,12 +57,15 @@ public final class FakeMetricsEndpoints {
         int count = 100;
         String prefix = "127.0.5.";
         int port = 8000;
+        int changeSeconds = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--count" -> count = Integer.parseInt(args[++i]);
                 case "--prefix" -> prefix = args[++i];
                 case "--port" -> port = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (known: --count --prefix --port)");
+                case "--change-seconds" -> changeSeconds = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (known: --count --prefix --port --change-seconds)");
             }
         }
         if (count < 1 || count > 254) {
@@ -65,10 +73,16 @@ public final class FakeMetricsEndpoints {
         }
         LongAdder scrapes = new LongAdder();
         List<HttpServer> servers = new ArrayList<>();
+        long changeMillis = changeSeconds * 1000L;
         for (int i = 0; i < count; i++) {
-            byte[] body = metricsText(i).getBytes(StandardCharsets.UTF_8);
+            byte[][] bodies = new byte[VARIANTS][];
+            for (int variant = 0; variant < VARIANTS; variant++) {
+                bodies[variant] = metricsText(i, variant).getBytes(StandardCharsets.UTF_8);
+            }
             HttpServer server = HttpServer.create(new InetSocketAddress(prefix + (i + 1), port), 64);
             server.createContext("/metrics", exchange -> {
+                byte[] body = changeMillis == 0 ? bodies[0]
+                        : bodies[(int) ((System.currentTimeMillis() / changeMillis) % VARIANTS)];
                 exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
                 exchange.sendResponseHeaders(200, body.length);
                 exchange.getResponseBody().write(body);
@@ -83,7 +97,8 @@ public final class FakeMetricsEndpoints {
             servers.add(server);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> servers.forEach(server -> server.stop(0))));
-        System.out.printf(Locale.ROOT, "serving %d endpoints: %s1-%d:%d%n", count, prefix, count, port);
+        System.out.printf(Locale.ROOT, "serving %d endpoints: %s1-%d:%d (values change every %d s)%n", count, prefix,
+                count, port, changeSeconds);
         // A scrape count now and then shows whether (and how often) the EPP scrapes.
         long last = 0;
         while (true) {
