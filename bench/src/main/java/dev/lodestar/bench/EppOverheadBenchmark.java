@@ -775,7 +775,7 @@ public final class EppOverheadBenchmark {
         String markdown = String.format(Locale.ROOT, """
                 # EPP overhead
 
-                EPP `%s` (%s, ext_proc over %s), %d endpoints with static vLLM metrics on loopback. Open-loop
+                EPP `%s` (%s, ext_proc over %s), %d fake endpoints on loopback (vLLM gauges, new values every 5 s). Open-loop
                 ext_proc load over %d gRPC channels: each request one stream (request headers, a chat body with a
                 %d-%d B prompt (log-uniform; up to half of it one of 8 shared system prompts) in 16 KiB chunks,
                 then a short response phase). Decision latency = intended send time -> request-headers
