@@ -158,7 +158,8 @@ wait_for "fake endpoints" "$fakes_pid" "$results/fakes.log" 30 grep -q '^serving
 if [ "$target" = lodestar ]; then
   echo "==> starting Lodestar's EPP (ext_proc $( [ "$tls" = true ] && echo TLS || echo plaintext) on $epp_address)"
   read -ra epp_opts <<< "${LODESTAR_EPP_JAVA_OPTS:-}"
-  start "$results/epp.log" java "${java_opts[@]}" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar \
+  # The GC log gives the generator each stage's pauses.
+  start "$results/epp.log" java "${java_opts[@]}" -Xlog:gc:file="$results/epp-gc.log" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar \
     --metrics-endpoint-auth=false --secure-serving=$tls --grpc-port=$epp_grpc --grpc-health-port=$epp_health \
     --metrics-port=$epp_metrics_port --config-file="$results/epp.yaml"
   epp_pid=${pids[-1]}
@@ -185,8 +186,10 @@ generator_args=(--results "$results" --epp "$epp_address" --target-name "$target
 [ "$tls" = true ] && generator_args+=(--tls)
 [ -n "$epp_pid" ] && generator_args+=(--epp-pid "$epp_pid")
 [ -n "$epp_metrics" ] && generator_args+=(--epp-metrics "$epp_metrics")
+[ "$target" = lodestar ] && generator_args+=(--epp-gc-log "$results/epp-gc.log")
 read -ra generator_opts <<< "${LODESTAR_GENERATOR_JAVA_OPTS:-}"
 # In the background, so a signal reaches the trap at once; the trap stops it with the rest.
+touch "$results/load-generator.log" # before tail opens it
 start "$results/load-generator.log" java "${java_opts[@]}" -Xss512k -Xms512m -Xmx512m -XX:+AlwaysPreTouch "${generator_opts[@]}" \
   -cp bench/target/lodestar-bench.jar dev.lodestar.bench.EppOverheadBenchmark "${generator_args[@]}" "${bench_args[@]}"
 bench_pid=${pids[-1]}

@@ -138,8 +138,12 @@ public final class EppOverheadBenchmark {
 
         // Warm-up first (the EPP's and this generator's JITs), then the idle window, so that the idle rate is the
         // steady cost of the EPP's metrics scrapes and not its start-up.
-        StageResult warmup = runStage("warm-up", settings.warmupRate, settings.warmup, null);
-        System.out.println(warmup.line());
+        // A ramp (a quarter, half, then all of the warm-up rate): a cold EPP at the full rate falls far behind.
+        StageResult warmup = null;
+        for (int divisor : new int[] {4, 2, 1}) {
+            warmup = runStage("warm-up", Math.max(1, settings.warmupRate / divisor), settings.warmup.dividedBy(3), null);
+            System.out.println(warmup.line());
+        }
         Thread.sleep(1_000);
         Snapshot idleStart = snapshot();
         progressSleep("idle", settings.idle);
@@ -510,7 +514,28 @@ public final class EppOverheadBenchmark {
                 .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9);
         double[] machine = GatewayOverheadBenchmark.machineCpuSeconds(settings.clockTicks);
         double[] scheduler = eppHistogram("inference_extension_scheduler_e2e_duration_seconds");
-        return new Snapshot(System.nanoTime(), cpu, machine[0], machine[1], scheduler[0], scheduler[1]);
+        return new Snapshot(System.nanoTime(), cpu, machine[0], machine[1], scheduler[0], scheduler[1], gcPauses());
+    }
+
+    private static final Pattern GC_PAUSE = Pattern.compile("\\bPause\\b.* ([0-9.]+)ms$");
+
+    /** The pause times (ms) in the EPP's GC log so far ({@code -Xlog:gc}; empty without {@code --epp-gc-log}). */
+    private List<Double> gcPauses() {
+        List<Double> pauses = new ArrayList<>();
+        if (settings.eppGcLog == null) {
+            return pauses;
+        }
+        try {
+            for (String line : Files.readAllLines(settings.eppGcLog)) {
+                Matcher matcher = GC_PAUSE.matcher(line.trim());
+                if (matcher.find()) {
+                    pauses.add(Double.parseDouble(matcher.group(1)));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("EPP GC log: " + e);
+        }
+        return pauses;
     }
 
     private double[] eppHistogram(String name) {
@@ -539,7 +564,8 @@ public final class EppOverheadBenchmark {
     }
 
     private record Snapshot(long nanos, Map<String, Double> cpuSeconds, double machineBusySeconds,
-                            double machineTotalSeconds, double schedulerSum, double schedulerCount) {
+                            double machineTotalSeconds, double schedulerSum, double schedulerCount,
+                            List<Double> gcPauses) {
     }
 
     /** The EPP's CPU with no requests (metrics scrapes), subtracted to give the per-request cost above idle. */
@@ -559,7 +585,8 @@ public final class EppOverheadBenchmark {
                                List<String> errorMessages, Histogram fromIntended, Histogram fromSend, Histogram sendLag,
                                double windowSeconds, Map<String, Double> cpuSeconds, double machineCores,
                                double idleEppCores, double schedulerSeconds, double schedulerCount,
-                               int distinctDestinations, double topDestinationShare, double loadAverage) {
+                               int distinctDestinations, double topDestinationShare, double loadAverage,
+                               List<Double> gcPauses) {
         static StageResult of(Stage stage, Snapshot before, Snapshot after, double idleEppCores) {
             double window = (after.nanos() - before.nanos()) / 1e9;
             Map<String, Double> cpu = new LinkedHashMap<>();
@@ -574,7 +601,9 @@ public final class EppOverheadBenchmark {
                     stage.fromSend, stage.sendLag, window, cpu, machine, idleEppCores,
                     after.schedulerSum() - before.schedulerSum(), after.schedulerCount() - before.schedulerCount(),
                     stage.destinations.size(), decided == 0 ? 0 : (double) top / decided,
-                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                    after.gcPauses().subList(Math.min(before.gcPauses().size(), after.gcPauses().size()),
+                            after.gcPauses().size()));
         }
 
         double achievedRate() {
@@ -618,6 +647,15 @@ public final class EppOverheadBenchmark {
             return machineCores - cpuSeconds.values().stream().mapToDouble(Double::doubleValue).sum() / windowSeconds;
         }
 
+        String gcCell() {
+            if (gcPauses.isEmpty()) {
+                return "0";
+            }
+            return String.format(Locale.ROOT, "%d / %.0f / %.1f", gcPauses.size(),
+                    gcPauses.stream().mapToDouble(Double::doubleValue).sum(),
+                    gcPauses.stream().mapToDouble(Double::doubleValue).max().orElse(0));
+        }
+
         double meanSchedulingMs() {
             return schedulerCount == 0 ? Double.NaN : 1000 * schedulerSeconds / schedulerCount;
         }
@@ -653,6 +691,8 @@ public final class EppOverheadBenchmark {
             node.put("eppCpuSecondsPer1000RequestsAboveIdle", eppCpuPer1000AboveIdle());
             node.put("machineCoresBusy", machineCores).put("otherCoresBusy", otherCores()).put("loadAverage1m", loadAverage);
             node.put("eppSchedulingCount", schedulerCount).put("eppMeanSchedulingMs", meanSchedulingMs());
+            ArrayNode pauses = node.putArray("eppGcPausesMs");
+            gcPauses.forEach(pauses::add);
             node.put("distinctDestinations", distinctDestinations).put("topDestinationShare", topDestinationShare);
             ArrayNode messages = node.putArray("firstErrors");
             errorMessages.forEach(messages::add);
@@ -765,9 +805,9 @@ public final class EppOverheadBenchmark {
                     StageResult.ms(result.fromSend(), 99), StageResult.ms(result.sendLag(), 50),
                     StageResult.ms(result.sendLag(), 99), result == warmup ? "(warm-up)" : result.held() ? "held" : "**failed**"));
             cpuRows.append(String.format(Locale.ROOT,
-                    "| %s | %.2f | %.3f | %.3f | %.3f | %s | %.2f | %.2f | %.2f of %d | %.1f | %d (top %.0f%%) |%n",
+                    "| %s | %.2f | %.3f | %.3f | %.3f | %s | %s | %.2f | %.2f | %.2f of %d | %.1f | %d (top %.0f%%) |%n",
                     result.name(), result.cores("epp"), result.cpuPer1000("epp"), result.eppCpuPer1000AboveIdle(),
-                    result.meanSchedulingMs(), Double.isNaN(result.cores("fakes")) ? "" : String.format(Locale.ROOT, "%.2f", result.cores("fakes")),
+                    result.meanSchedulingMs(), settings.eppGcLog == null ? "" : result.gcCell(), Double.isNaN(result.cores("fakes")) ? "" : String.format(Locale.ROOT, "%.2f", result.cores("fakes")),
                     result.cores("load generator"), result.otherCores(), result.machineCores(),
                     Runtime.getRuntime().availableProcessors(), result.loadAverage(), result.distinctDestinations(),
                     100 * result.topDestinationShare()));
@@ -779,7 +819,7 @@ public final class EppOverheadBenchmark {
                 ext_proc load over %d gRPC channels: each request one stream (request headers, a chat body with a
                 %d-%d B prompt (log-uniform; up to half of it one of 8 shared system prompts) in 16 KiB chunks,
                 then a short response phase). Decision latency = intended send time -> request-headers
-                response (no coordinated omission); %d s warm-up at %d req/s, %d s per stage; a stage fails at
+                response (no coordinated omission); %d s warm-up ramp to %d req/s, %d s per stage; a stage fails at
                 p99 >= 10 ms, any error, or < 95%% of the target rate.
 
                 **Highest rate held with p99 < 10 ms: %s.** Target p99 <= 1 ms at 500 req/s: %s.
@@ -790,10 +830,10 @@ public final class EppOverheadBenchmark {
                 CPU over each stage's window (cores busy; CPU seconds per 1000 requests). Idle (no requests, %.0f s):
                 EPP %.3f cores (its metrics scrapes), machine %.2f cores. "above idle" subtracts the EPP's idle rate;
                 scheduling is the EPP's mean `inference_extension_scheduler_e2e_duration_seconds` when its metrics
-                were given; "others" = processes not part of the benchmark.
+                were given; GC pauses from the EPP's `-Xlog:gc` when given; "others" = processes not part of the benchmark.
 
-                | stage | EPP cores | EPP CPU s/1000 req | above idle | scheduling ms (mean) | fakes cores | generator cores | others | machine | load | endpoints picked |
-                |---|---|---|---|---|---|---|---|---|---|---|
+                | stage | EPP cores | EPP CPU s/1000 req | above idle | scheduling ms (mean) | EPP GC pauses: n / total ms / max ms | fakes cores | generator cores | others | machine | load | endpoints picked |
+                |---|---|---|---|---|---|---|---|---|---|---|---|
                 %s
                 EPP heap after the run (%s): used %.1f MiB of %.1f MiB committed, %.1f MiB after a full GC; RSS %.1f MiB
                 (peak %.1f MiB).
@@ -816,7 +856,7 @@ public final class EppOverheadBenchmark {
     }
 
     /** Command-line settings; {@code --quick} shortens the run for a smoke test. */
-    private record Settings(Path results, String epp, String targetName, boolean tls, String eppMetrics,
+    private record Settings(Path results, String epp, String targetName, boolean tls, String eppMetrics, Path eppGcLog,
                             Map<String, Long> pids, int clockTicks, int endpoints, int channels, List<Integer> rates,
                             Duration idle, Duration warmup, int warmupRate, Duration stage, Duration requestTimeout,
                             String model, int minPromptBytes, int maxPromptBytes) {
@@ -827,6 +867,7 @@ public final class EppOverheadBenchmark {
             String targetName = "lodestar";
             boolean tls = false;
             String eppMetrics = null;
+            Path eppGcLog = null;
             Map<String, Long> pids = new LinkedHashMap<>();
             int clockTicks = 100;
             int endpoints = 100;
@@ -853,6 +894,7 @@ public final class EppOverheadBenchmark {
                     case "--target-name" -> targetName = args[++i];
                     case "--tls" -> tls = true;
                     case "--epp-metrics" -> eppMetrics = args[++i].isEmpty() ? null : args[i];
+                    case "--epp-gc-log" -> eppGcLog = Path.of(args[++i]);
                     case "--epp-pid" -> pids.put("epp", Long.parseLong(args[++i]));
                     case "--fakes-pid" -> pids.put("fakes", Long.parseLong(args[++i]));
                     case "--clock-ticks" -> clockTicks = Integer.parseInt(args[++i]);
@@ -871,7 +913,7 @@ public final class EppOverheadBenchmark {
                         maxPrompt = Integer.parseInt(range[range.length - 1]);
                     }
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                            + " (known: --quick --results --epp --target-name --tls --epp-metrics --epp-pid --fakes-pid"
+                            + " (known: --quick --results --epp --target-name --tls --epp-metrics --epp-gc-log --epp-pid --fakes-pid"
                             + " --clock-ticks --endpoints --channels --rates --idle-seconds --warmup-seconds --warmup-rate"
                             + " --stage-seconds --request-timeout-seconds --model --prompt-bytes MIN-MAX)");
                 }
@@ -882,7 +924,7 @@ public final class EppOverheadBenchmark {
             if (minPrompt < 64 || maxPrompt < minPrompt || maxPrompt > 1 << 20) {
                 throw new IllegalArgumentException("--prompt-bytes must be MIN-MAX with 64 <= MIN <= MAX <= 1 MiB");
             }
-            return new Settings(results, epp, targetName, tls, eppMetrics, pids, clockTicks, endpoints, channels,
+            return new Settings(results, epp, targetName, tls, eppMetrics, eppGcLog, pids, clockTicks, endpoints, channels,
                     rates.stream().sorted(Comparator.naturalOrder()).toList(), Duration.ofSeconds(idle),
                     Duration.ofSeconds(warmup), warmupRate, Duration.ofSeconds(stage), Duration.ofSeconds(timeout),
                     model, minPrompt, maxPrompt);
