@@ -74,7 +74,7 @@ done
   echo "endpoints:"
   i=0
   for host in "${servers[@]}"; do
-    echo "  - {name: vllm-$i, address: $host, port: 8000, labels: {app: vllm-llama3-8b}}"
+    echo "  - {name: vllm-$i, address: $host, port: \"8000\", labels: {app: vllm-llama3-8b}}"
     i=$((i + 1))
   done
 } > "$results/endpoints.yaml"
