@@ -32,7 +32,7 @@ endpoints_yaml() {
   echo "endpoints:"
   local i=0
   for host in "${hosts[@]}"; do
-    echo "  - {name: fake-$i, address: $host, port: "8000", labels: {app: vllm-llama3-8b}}"
+    echo "  - {name: fake-$i, address: $host, port: \"8000\", labels: {app: vllm-llama3-8b}}"
     i=$((i + 1))
   done
 }
