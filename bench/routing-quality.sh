@@ -4,7 +4,7 @@
 # EPP (random, round-robin, load-only, default) and 3 workloads (shared-prefix, multi-turn, random).
 # Results (JSON, Markdown, PNG plots, generated configs, logs) go to bench/results/routing-quality-<time>/.
 #   bench/routing-quality.sh            full run (4 stages 4/8/12/16 req/s x 20 s per workload; ~25 min)
-#   bench/routing-quality.sh --quick    smoke run (2 stages 4/12 req/s x 6 s, smaller workloads; < 5 min)
+#   bench/routing-quality.sh --quick    smoke run (2 stages 3/8 req/s x 5 s, smaller workloads; < 5 min)
 #   --configs random,default            only these routing configurations (default: all four)
 #   other arguments go to `dev.lodestar.bench.routing.RoutingQualityBenchmark run` (e.g. --rates 4,8 --stage-seconds 10)
 #   LODESTAR_SKIP_BUILD=1               use the jars already in */target
@@ -12,7 +12,7 @@
 # The whole stack (simulators, EPP, gateway) is restarted for each configuration, so every configuration
 # starts with empty KV caches, an empty prefix index and the same prompts and arrival times.
 # Own addresses and ports, so it runs next to hack/run-local.sh and the other benchmarks: simulators
-# 127.0.5.1-8:8000, EPP 127.0.0.1:29002 (ext_proc, plaintext), 29003 (health), 29090 (metrics), gateway 127.0.0.1:28080.
+# 127.0.26.1-8:8000, EPP 127.0.0.1:29002 (ext_proc, plaintext), 29003 (health), 29090 (metrics), gateway 127.0.0.1:28080.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/jdk.sh
@@ -42,7 +42,7 @@ if [ "${LODESTAR_SKIP_BUILD:-0}" != 1 ]; then
   fi
 fi
 
-servers=(127.0.5.1 127.0.5.2 127.0.5.3 127.0.5.4 127.0.5.5 127.0.5.6 127.0.5.7 127.0.5.8)
+servers=(127.0.26.1 127.0.26.2 127.0.26.3 127.0.26.4 127.0.26.5 127.0.26.6 127.0.26.7 127.0.26.8)
 epp_grpc=29002 epp_health=29003 epp_metrics=29090 gateway_port=28080
 in_use() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 for hostport in 127.0.0.1:$epp_grpc 127.0.0.1:$epp_health 127.0.0.1:$epp_metrics 127.0.0.1:$gateway_port \

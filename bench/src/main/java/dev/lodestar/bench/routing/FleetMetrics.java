@@ -21,10 +21,14 @@ final class FleetMetrics {
         this.servers = List.copyOf(servers);
     }
 
-    /** {queries, hits} now; a server that does not answer counts as 0 and is reported on stderr. */
+    /**
+     * {queries, hits, waiting requests} now, summed over the servers ({@code vllm:num_requests_waiting} for the
+     * last); a server that does not answer counts as 0 and is reported on stderr.
+     */
     double[] snapshot() {
         double queries = 0;
         double hits = 0;
+        double waiting = 0;
         for (String server : servers) {
             try (Response response = http.newCall(new Request.Builder().url("http://" + server + "/metrics").build())
                     .execute()) {
@@ -33,13 +37,15 @@ final class FleetMetrics {
                         queries += value(line);
                     } else if (line.startsWith("vllm:prefix_cache_hits_total")) {
                         hits += value(line);
+                    } else if (line.startsWith("vllm:num_requests_waiting")) {
+                        waiting += value(line);
                     }
                 }
             } catch (IOException | RuntimeException e) {
                 System.err.println("metrics of " + server + ": " + e);
             }
         }
-        return new double[] {queries, hits};
+        return new double[] {queries, hits, waiting};
     }
 
     static double value(String line) {

@@ -12,6 +12,7 @@ import okhttp3.Response;
 import okio.BufferedSource;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,10 +113,12 @@ final class OpenLoopClient {
                 while (System.nanoTime() < windowEnds[i]) {
                     TimeUnit.NANOSECONDS.sleep(Math.max(1, Math.min(windowEnds[i] - System.nanoTime(), 200_000_000L)));
                 }
+                stats.loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
                 if (fleet != null) {
                     // Counters at each stage boundary; the last stage's window includes the drain below.
-                    double[] now = i == stages.size() - 1 ? null : fleet.snapshot();
-                    if (now != null) {
+                    double[] now = fleet.snapshot();
+                    stats.waitingAtEnd = now[2];
+                    if (i < stages.size() - 1) {
                         stats.fleetPrefixQueries = now[0] - before[0];
                         stats.fleetPrefixHits = now[1] - before[1];
                         before = now;

@@ -6,6 +6,7 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
@@ -73,10 +74,7 @@ final class Plots {
                 title + " (ms, log scale)", "fraction of requests", dataset, PlotOrientation.VERTICAL, true, false,
                 false);
         XYPlot plot = chart.getXYPlot();
-        LogAxis axis = new LogAxis(title + " (ms, log scale)");
-        axis.setSmallestValue(0.01);
-        axis.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
-        plot.setDomainAxis(axis);
+        plot.setDomainAxis(logAxis(title + " (ms, log scale)", dataset));
         ((NumberAxis) plot.getRangeAxis()).setRange(0, 1.0);
         style(plot, false);
         String name = "cdf-" + key + "-" + workload + ".png";
@@ -100,10 +98,7 @@ final class Plots {
                 "offered rate (requests/s)", "TTFT p90 (ms, log scale)", dataset, PlotOrientation.VERTICAL, true,
                 false, false);
         XYPlot plot = chart.getXYPlot();
-        LogAxis axis = new LogAxis("TTFT p90 (ms, log scale)");
-        axis.setSmallestValue(0.01);
-        axis.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
-        plot.setRangeAxis(axis);
+        plot.setRangeAxis(logAxis("TTFT p90 (ms, log scale)", dataset, true));
         style(plot, true);
         String name = "ttft-p90-per-stage-" + workload + ".png";
         ChartUtils.saveChartAsPNG(directory.resolve(name).toFile(), chart, WIDTH, HEIGHT);
@@ -115,7 +110,7 @@ final class Plots {
         for (String config : results.configs()) {
             for (StageStats stage : results.stages(config, workload)) {
                 dataset.addValue(stage.outputTokensPerSecond(), config,
-                        String.format(Locale.ROOT, "%.4g req/s", stage.rate()));
+                        Report.rate(stage.rate()) + " req/s");
             }
         }
         JFreeChart chart = ChartFactory.createBarChart(workload + ": output tokens/s completed per rate stage",
@@ -131,6 +126,34 @@ final class Plots {
         String name = "throughput-" + workload + ".png";
         ChartUtils.saveChartAsPNG(directory.resolve(name).toFile(), chart, WIDTH, HEIGHT);
         return name;
+    }
+
+    private static LogAxis logAxis(String label, XYSeriesCollection dataset) {
+        return logAxis(label, dataset, false);
+    }
+
+    /**
+     * A log axis with readable ticks: decades when the values span more than two of them, else powers of two
+     * (1, 2, 4, ... 1024, 2048 ms).
+     */
+    private static LogAxis logAxis(String label, XYSeriesCollection dataset, boolean yValues) {
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (int i = 0; i < dataset.getSeriesCount(); i++) {
+            XYSeries series = dataset.getSeries(i);
+            for (int j = 0; j < series.getItemCount(); j++) {
+                double v = (yValues ? series.getY(j) : series.getX(j)).doubleValue();
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+        }
+        LogAxis axis = new LogAxis(label);
+        axis.setSmallestValue(0.01);
+        boolean decades = max > 0 && max / min > 200;
+        axis.setTickUnit(new NumberTickUnit(decades ? 1 : Math.log10(2)));
+        axis.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
+        axis.setMinorTickCount(decades ? 9 : 1);
+        return axis;
     }
 
     private static void style(XYPlot plot, boolean shapes) {

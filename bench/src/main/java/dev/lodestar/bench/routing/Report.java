@@ -13,15 +13,16 @@ import java.util.Locale;
  * issue's target: on shared-prefix, at the highest stable rate, the default profile's TTFT p90 at least 10x
  * lower than round-robin's.
  *
- * <p>A stage is <em>stable</em> for a configuration when at least 99% of its requests succeeded and its TTFT
- * p90 is at most twice that of the configuration's first (lowest) stage, i.e. no queue built up. The
- * highest stable rate is the default profile's.
+ * <p>A stage is <em>stable</em> for a configuration when at least 99% of its requests succeeded and, when it
+ * ended, the servers' waiting queues held at most {@value #STABLE_MAX_WAITING} requests in all (one per
+ * server: no backlog built up). The highest stable rate is the default profile's.
  */
 final class Report {
     static final String DEFAULT = "default";
     static final String ROUND_ROBIN = "round-robin";
     static final String RANDOM = "random";
     static final String TARGET_WORKLOAD = "shared-prefix";
+    static final int STABLE_MAX_WAITING = 8;
 
     private Report() {
     }
@@ -39,11 +40,11 @@ final class Report {
         for (String workload : results.workloads()) {
             md.append("## ").append(workload).append("\n\n").append(results.description(workload)).append("\n\n");
             md.append("| config | rate req/s | sent | success | TTFT p50 / p90 / p99 ms | ITL p50 / p90 / p99 ms "
-                    + "| end-to-end p50 / p90 / p99 ms | output tok/s | fleet prefix hit rate |\n");
-            md.append("|---|---|---|---|---|---|---|---|---|\n");
+                    + "| end-to-end p50 / p90 / p99 ms | output tok/s | fleet prefix hit rate | waiting at end | load |\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (String config : results.configs()) {
                 for (StageStats s : results.stages(config, workload)) {
-                    md.append(row(config, String.format(Locale.ROOT, "%.4g", s.rate()), s));
+                    md.append(row(config, rate(s.rate()), s));
                 }
             }
             md.append("\n");
@@ -52,7 +53,9 @@ final class Report {
                 + "Latencies are of the requests sent in the stage; output tok/s counts the requests that completed "
                 + "inside the stage's window; the fleet prefix hit rate is Δ`vllm:prefix_cache_hits_total` / "
                 + "Δ`vllm:prefix_cache_queries_total` summed over the servers over the stage's window (the last "
-                + "stage's window includes the drain).\n\n");
+                + "stage's window includes the drain). Waiting at end = requests in the servers' queues when the stage ended "
+                + "(a stage is stable with at least 99% success and at most " + STABLE_MAX_WAITING + " waiting). Load = the machine's 1-minute load average at the stage's end "
+                + "(2 cores; other jobs share them).\n\n");
         md.append("## Plots\n\n");
         for (String plot : plots) {
             md.append("![").append(plot).append("](").append(plot).append(")\n");
@@ -64,12 +67,18 @@ final class Report {
     }
 
     static String row(String config, String rate, StageStats s) {
-        return String.format(Locale.ROOT, "| %s | %s | %d | %.1f%% | %s / %s / %s | %s / %s / %s | %s / %s / %s | %.0f | %s |%n",
+        return String.format(Locale.ROOT, "| %s | %s | %d | %.1f%% | %s / %s / %s | %s / %s / %s | %s / %s / %s | %.0f | %s | %s | %s |%n",
                 config, rate, s.sent, 100 * s.successRate(),
                 ms(s.ttftMs(50)), ms(s.ttftMs(90)), ms(s.ttftMs(99)),
                 ms(s.itlMs(50)), ms(s.itlMs(90)), ms(s.itlMs(99)),
                 ms(s.e2eMs(50)), ms(s.e2eMs(90)), ms(s.e2eMs(99)),
-                s.outputTokensPerSecond(), percent(s.fleetHitRate()));
+                s.outputTokensPerSecond(), percent(s.fleetHitRate()),
+                Double.isNaN(s.waitingAtEnd) ? "–" : String.format(Locale.ROOT, "%.0f", s.waitingAtEnd),
+                Double.isNaN(s.loadAverage) ? "–" : String.format(Locale.ROOT, "%.1f", s.loadAverage));
+    }
+
+    static String rate(double value) {
+        return new java.text.DecimalFormat("0.##", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)).format(value);
     }
 
     static String ms(double value) {
@@ -83,8 +92,8 @@ final class Report {
         return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * value);
     }
 
-    static boolean stable(StageStats stage, StageStats first) {
-        return stage.successRate() >= 0.99 && stage.ttftMs(90) <= 2 * first.ttftMs(90);
+    static boolean stable(StageStats stage) {
+        return stage.successRate() >= 0.99 && !(stage.waitingAtEnd > STABLE_MAX_WAITING);
     }
 
     /** Index of the default profile's highest stable stage on the workload, or -1. */
@@ -92,7 +101,7 @@ final class Report {
         List<StageStats> stages = results.stages(DEFAULT, workload);
         int best = -1;
         for (int i = 0; i < stages.size(); i++) {
-            if (stable(stages.get(i), stages.getFirst())) {
+            if (stable(stages.get(i))) {
                 best = i;
             }
         }
@@ -121,15 +130,15 @@ final class Report {
         for (int i = 0; i < defaults.size(); i++) {
             StageStats d = defaults.get(i);
             ObjectNode r = ratios.addObject().put("rate", d.rate()).put("defaultTtftP90Ms", d.ttftMs(90))
-                    .put("defaultStable", stable(d, defaults.getFirst()));
-            text.append(String.format(Locale.ROOT, "| %.4g | %s |", d.rate(), ms(d.ttftMs(90))));
+                    .put("defaultStable", stable(d));
+            text.append(String.format(Locale.ROOT, "| %s | %s |", rate(d.rate()), ms(d.ttftMs(90))));
             for (String other : others) {
                 List<StageStats> stages = results.stages(other, TARGET_WORKLOAD);
                 double ratio = i < stages.size() ? stages.get(i).ttftMs(90) / d.ttftMs(90) : Double.NaN;
                 r.put(other + "OverDefault", ratio);
                 text.append(Double.isNaN(ratio) ? " – |" : String.format(Locale.ROOT, " %.1fx |", ratio));
             }
-            text.append(stable(d, defaults.getFirst()) ? " yes |\n" : " no |\n");
+            text.append(stable(d) ? " yes |\n" : " no |\n");
         }
         int best = highestStableStage(results, TARGET_WORKLOAD);
         List<StageStats> roundRobin = results.stages(ROUND_ROBIN, TARGET_WORKLOAD);
@@ -141,9 +150,9 @@ final class Report {
         } else {
             double ratio = roundRobin.get(best).ttftMs(90) / defaults.get(best).ttftMs(90);
             target.put("highestStableRate", defaults.get(best).rate()).put("roundRobinOverDefault", ratio);
-            verdict = String.format(Locale.ROOT, "%s: at %.4g req/s (the default profile's highest stable stage) "
+            verdict = String.format(Locale.ROOT, "%s: at %s req/s (the default profile's highest stable stage) "
                     + "round-robin's TTFT p90 is %.1fx the default profile's (%s ms vs %s ms)",
-                    ratio >= 10 ? "met" : "not met", defaults.get(best).rate(), ratio,
+                    ratio >= 10 ? "met" : "not met", rate(defaults.get(best).rate()), ratio,
                     ms(roundRobin.get(best).ttftMs(90)), ms(defaults.get(best).ttftMs(90)));
         }
         target.put("verdict", verdict);

@@ -39,6 +39,10 @@ public final class StageStats {
     long tokensCompletedInWindow;
     double fleetPrefixQueries;
     double fleetPrefixHits;
+    /** The machine's 1-minute load average when the stage's window ended (how busy the shared machine was). */
+    double loadAverage = Double.NaN;
+    /** Requests waiting in the servers' queues (fleet total) when the stage's window ended. */
+    double waitingAtEnd = Double.NaN;
     final List<String> errors = new ArrayList<>();
 
     StageStats(String config, String workload, int stage, double rate, double seconds) {
@@ -160,6 +164,7 @@ public final class StageStats {
             all.tokensCompletedInWindow += s.tokensCompletedInWindow;
             all.fleetPrefixQueries += s.fleetPrefixQueries;
             all.fleetPrefixHits += s.fleetPrefixHits;
+            all.loadAverage = Double.isNaN(all.loadAverage) ? s.loadAverage : Math.max(all.loadAverage, s.loadAverage);
             for (String error : s.errors) {
                 if (all.errors.size() < KEPT_ERRORS) {
                     all.errors.add(error);
@@ -178,7 +183,8 @@ public final class StageStats {
                 .put("completedInWindow", completedInWindow).put("tokensCompletedInWindow", tokensCompletedInWindow)
                 .put("outputTokensPerSecond", outputTokensPerSecond())
                 .put("fleetPrefixQueries", fleetPrefixQueries).put("fleetPrefixHits", fleetPrefixHits)
-                .put("fleetPrefixHitRate", fleetHitRate()).put("requestCachedShare", requestCachedShare());
+                .put("fleetPrefixHitRate", fleetHitRate()).put("requestCachedShare", requestCachedShare())
+                .put("loadAverage1m", loadAverage).put("fleetWaitingAtEnd", waitingAtEnd);
         for (int p : new int[] {50, 90, 99}) {
             node.put("ttftP" + p + "Ms", ttftMs(p));
             node.put("itlP" + p + "Ms", itlMs(p));
@@ -207,6 +213,8 @@ public final class StageStats {
         s.tokensCompletedInWindow = node.path("tokensCompletedInWindow").asLong();
         s.fleetPrefixQueries = node.path("fleetPrefixQueries").asDouble();
         s.fleetPrefixHits = node.path("fleetPrefixHits").asDouble();
+        s.loadAverage = node.path("loadAverage1m").asDouble(Double.NaN);
+        s.waitingAtEnd = node.path("fleetWaitingAtEnd").asDouble(Double.NaN);
         node.path("firstErrors").forEach(e -> s.errors.add(e.asText()));
         return s;
     }
