@@ -3,7 +3,7 @@
 # chat completions through the dev gateway -> EPP -> 8 simulated servers, for 4 routing configurations of the
 # EPP (random, round-robin, load-only, default) and 3 workloads (shared-prefix, multi-turn, random).
 # Results (JSON, Markdown, PNG plots, generated configs, logs) go to bench/results/routing-quality-<time>/.
-#   bench/routing-quality.sh            full run (4 stages 4/8/12/16 req/s x 20 s per workload; ~25 min)
+#   bench/routing-quality.sh            full run (4 stages 4/8/12/16 req/s x 20 s per workload; ~20 min)
 #   bench/routing-quality.sh --quick    smoke run (2 stages 3/8 req/s x 5 s, smaller workloads; < 5 min)
 #   --configs random,default            only these routing configurations (default: all four)
 #   other arguments go to `dev.lodestar.bench.routing.RoutingQualityBenchmark run` (e.g. --rates 4,8 --stage-seconds 10)
@@ -182,6 +182,7 @@ pids=()
 start() { # log, command...
   local log=$1
   shift
+  : > "$log" # exists before the command starts, for the tail below
   "$@" > "$log" 2>&1 &
   pids+=($!)
 }
