@@ -102,52 +102,7 @@ if [ "$target" = lodestar ]; then
   epp_metrics=http://127.0.0.1:$epp_metrics_port/metrics
 fi
 
-# Quiet the JDK's notices about libraries' use of Unsafe and native access.
-java_opts=(--enable-native-access=ALL-UNNAMED)
-if java --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1; then
-  java_opts+=(--sun-misc-unsafe-memory-access=allow)
-fi
-
-pids=()
-start() { # log, command...
-  local log=$1
-  shift
-  "$@" > "$log" 2>&1 &
-  pids+=($!)
-}
-stop() {
-  local status=$?
-  trap - EXIT INT TERM
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill "${pids[$i]}" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ "$status" != 0 ]; then
-    echo "==> stopped (exit $status); logs in $results" >&2
-  fi
-  exit "$status"
-}
-trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-wait_for() { # name pid log seconds command...: retries the command until it succeeds or the process exits.
-  local name=$1 pid=$2 log=$3 seconds=$4
-  shift 4
-  for _ in $(seq 1 $((seconds * 10))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      [ -f "$log" ] && tail -n 30 "$log" >&2
-      echo "error: the $name exited; log above ($log)" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "error: the $name was not ready within $seconds s; see $log" >&2
-  exit 1
-}
+. bench/lib/processes.sh
 
 echo "==> starting $endpoint_count fake endpoints (127.0.5.1-$endpoint_count:8000)"
 start "$results/fakes.log" java -Xss256k -Xmx128m -cp bench/target/lodestar-bench.jar dev.lodestar.bench.FakeMetricsEndpoints \

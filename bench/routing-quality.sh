@@ -173,56 +173,7 @@ routes:
     pool: bench-pool
 YAML
 
-java_opts=(--enable-native-access=ALL-UNNAMED)
-if java --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1; then
-  java_opts+=(--sun-misc-unsafe-memory-access=allow)
-fi
-
-pids=()
-start() { # log, command...
-  local log=$1
-  shift
-  : > "$log" # exists before the command starts, for the tail below
-  "$@" > "$log" 2>&1 &
-  pids+=($!)
-}
-stop_all() {
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill "${pids[$i]}" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  pids=()
-}
-on_exit() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all
-  if [ "$status" != 0 ]; then
-    echo "==> stopped (exit $status); logs in $results" >&2
-  fi
-  exit "$status"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-wait_for() { # name pid log seconds command...: retries the command until it succeeds or the process exits.
-  local name=$1 pid=$2 log=$3 seconds=$4
-  shift 4
-  for _ in $(seq 1 $((seconds * 10))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 30 "$log" >&2
-      echo "error: the $name exited; log above ($log)" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "error: the $name was not ready within $seconds s; see $log" >&2
-  exit 1
-}
+. bench/lib/processes.sh
 wait_closed() { # host port: until nothing listens there (the previous configuration's process is gone)
   for _ in $(seq 1 100); do in_use "$1" "$2" || return 0; sleep 0.1; done
   echo "error: $1:$2 still in use" >&2
