@@ -66,20 +66,11 @@ case $target in
 esac
 
 . hack/jdk.sh
-results=bench/results/epp-overhead-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$results"
-echo "==> results and logs in $results"
+. bench/lib/processes.sh
+new_results epp-overhead
 modules=bench
 [ "$target" = lodestar ] && modules=epp,bench
-if [ "${LODESTAR_SKIP_BUILD:-0}" != 1 ]; then
-  echo "==> building $modules"
-  if ! ./mvnw -B -o -q package -DskipTests -pl "$modules" -am > "$results/build.log" 2>&1 &&
-     ! ./mvnw -B -q package -DskipTests -pl "$modules" -am > "$results/build.log" 2>&1; then
-    tail -n 40 "$results/build.log" >&2
-    echo "error: the build failed; full log in $results/build.log" >&2
-    exit 1
-  fi
-fi
+build_modules "$modules"
 
 epp_grpc=19102 epp_health=19103 epp_metrics_port=19190
 in_use() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -102,7 +93,6 @@ if [ "$target" = lodestar ]; then
   epp_metrics=http://127.0.0.1:$epp_metrics_port/metrics
 fi
 
-. bench/lib/processes.sh
 
 echo "==> starting $endpoint_count fake endpoints (127.0.5.1-$endpoint_count:8000)"
 start "$results/fakes.log" java -Xss256k -Xmx128m -cp bench/target/lodestar-bench.jar dev.lodestar.bench.FakeMetricsEndpoints \

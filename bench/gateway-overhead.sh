@@ -26,18 +26,9 @@ for arg in "$@"; do
   esac
 done
 
-results=bench/results/gateway-overhead-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$results"
-echo "==> results and logs in $results"
-if [ "${LODESTAR_SKIP_BUILD:-0}" != 1 ]; then
-  echo "==> building simulator, EPP, gateway and bench"
-  if ! ./mvnw -B -o -q package -DskipTests -pl simulator,epp,gateway,bench -am > "$results/build.log" 2>&1 &&
-     ! ./mvnw -B -q package -DskipTests -pl simulator,epp,gateway,bench -am > "$results/build.log" 2>&1; then
-    tail -n 40 "$results/build.log" >&2
-    echo "error: the build failed; full log in $results/build.log" >&2
-    exit 1
-  fi
-fi
+. bench/lib/processes.sh
+new_results gateway-overhead
+build_modules simulator,epp,gateway,bench
 
 servers=(127.0.4.1 127.0.4.2 127.0.4.3 127.0.4.4)
 epp_grpc=19002 epp_health=19003 epp_metrics=19090 gateway_port=18080
@@ -101,7 +92,6 @@ routes:
     pool: bench-pool
 YAML
 
-. bench/lib/processes.sh
 
 echo "==> starting ${#servers[@]} simulated servers, the EPP (ext_proc $( [ "$tls" = true ] && echo TLS || echo plaintext)) and the gateway"
 start "$results/simulators.log" java "${java_opts[@]}" -jar simulator/target/lodestar-simulator.jar \

@@ -29,18 +29,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-results=bench/results/routing-quality-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$results"
-echo "==> results and logs in $results"
-if [ "${LODESTAR_SKIP_BUILD:-0}" != 1 ]; then
-  echo "==> building simulator, EPP, gateway and bench"
-  if ! ./mvnw -B -o -q package -DskipTests -pl simulator,epp,gateway,bench -am > "$results/build.log" 2>&1 &&
-     ! ./mvnw -B -q package -DskipTests -pl simulator,epp,gateway,bench -am > "$results/build.log" 2>&1; then
-    tail -n 40 "$results/build.log" >&2
-    echo "error: the build failed; full log in $results/build.log" >&2
-    exit 1
-  fi
-fi
+. bench/lib/processes.sh
+new_results routing-quality
+build_modules simulator,epp,gateway,bench
 
 servers=(127.0.26.1 127.0.26.2 127.0.26.3 127.0.26.4 127.0.26.5 127.0.26.6 127.0.26.7 127.0.26.8)
 epp_grpc=29002 epp_health=29003 epp_metrics=29090 gateway_port=28080
@@ -173,7 +164,6 @@ routes:
     pool: bench-pool
 YAML
 
-. bench/lib/processes.sh
 wait_closed() { # host port: until nothing listens there (the previous configuration's process is gone)
   for _ in $(seq 1 100); do in_use "$1" "$2" || return 0; sleep 0.1; done
   echo "error: $1:$2 still in use" >&2

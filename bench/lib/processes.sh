@@ -1,6 +1,23 @@
-# Process handling shared by the benchmark scripts (source it after setting $results, the run's folder):
-# JVM options, starting processes with their logs, stopping every one of them on exit (also on Ctrl-C,
-# TERM and failure), and bounded readiness waits.
+# Shared by the benchmark scripts (source it from the repository's root, after hack/jdk.sh): the run's results
+# folder, the build, JVM options, starting processes with their logs, stopping every one of them on exit (also
+# on Ctrl-C, TERM and failure), and bounded readiness waits.
+
+new_results() { # name: sets $results to a new bench/results/<name>-<time> folder.
+  results=bench/results/$1-$(date +%Y%m%d-%H%M%S)
+  mkdir -p "$results"
+  echo "==> results and logs in $results"
+}
+
+build_modules() { # modules (comma-separated): packages them and what they need, offline first; LODESTAR_SKIP_BUILD=1 skips.
+  [ "${LODESTAR_SKIP_BUILD:-0}" = 1 ] && return 0
+  echo "==> building $1"
+  if ! ./mvnw -B -o -q package -DskipTests -pl "$1" -am > "$results/build.log" 2>&1 &&
+     ! ./mvnw -B -q package -DskipTests -pl "$1" -am > "$results/build.log" 2>&1; then
+    tail -n 40 "$results/build.log" >&2
+    echo "error: the build failed; full log in $results/build.log" >&2
+    exit 1
+  fi
+}
 
 # Quiet the JDK's notices about libraries' use of Unsafe and native access.
 java_opts=(--enable-native-access=ALL-UNNAMED)
