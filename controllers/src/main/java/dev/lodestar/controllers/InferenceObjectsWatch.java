@@ -92,8 +92,11 @@ final class InferenceObjectsWatch implements AutoCloseable {
         }
     }
 
-    /** Recomputes the objectives, rewrites and model priorities from the informers' caches. */
-    private void rebuild() {
+    /**
+     * Recomputes the objectives, rewrites and model priorities from the informers' caches. Each informer calls this
+     * on its own thread; the lock keeps a snapshot taken earlier from being written after a newer one.
+     */
+    private synchronized void rebuild() {
         List<InferenceObjective> objectives = new ArrayList<>();
         List<InferenceModelRewrite> rewrites = new ArrayList<>();
         Map<String, Integer> modelPriorities = new HashMap<>();
