@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Routing quality on the local stack (issue 6, benchmark 3): open-loop Poisson load (rate stages) of streaming
 # chat completions through the dev gateway -> EPP -> 8 simulated servers, for 4 routing configurations of the
-# EPP (random, round-robin, load-only, default) and 3 workloads (shared-prefix, multi-turn, random).
+# EPP (random, round-robin, load-only, default), llm-d Router's Go EPP with the default profile (llm-d-router),
+# and 3 workloads (shared-prefix, multi-turn, random).
 # Results (JSON, Markdown, PNG plots, generated configs, logs) go to bench/results/routing-quality-<time>/.
 #   bench/routing-quality.sh            full run (4 stages 4/8/12/16 req/s x 20 s per workload; ~20 min)
 #   bench/routing-quality.sh --quick    smoke run (2 stages 3/8 req/s x 5 s, smaller workloads; < 5 min)
-#   --configs random,default            only these routing configurations (default: all four)
+#   --configs random,default            only these routing configurations (default: all five)
+#   LLMD_ROUTER_EPP                     llm-d Router's EPP binary (default: hack/install-llm-d-router.sh builds or finds it)
 #   other arguments go to `dev.lodestar.bench.routing.RoutingQualityBenchmark run` (e.g. --rates 4,8 --stage-seconds 10)
 #   LODESTAR_SKIP_BUILD=1               use the jars already in */target
 #
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/jdk.sh
 
-configs=(random round-robin load-only default)
+configs=(random round-robin load-only default llm-d-router)
 bench_args=()
 quick=false
 while [ $# -gt 0 ]; do
@@ -32,6 +34,16 @@ done
 . bench/lib/processes.sh
 new_results routing-quality
 build_modules simulator,epp,gateway,bench
+for config in "${configs[@]}"; do
+  if [ "$config" = llm-d-router ] && [ -z "${LLMD_ROUTER_EPP:-}" ]; then
+    # Built (once, several minutes) before anything starts, so the build never overlaps a measurement.
+    if ! LLMD_ROUTER_EPP=$(hack/install-llm-d-router.sh); then
+      echo "error: llm-d Router's EPP is not available (above); leave it out with --configs random,round-robin,load-only,default" >&2
+      exit 1
+    fi
+    export LLMD_ROUTER_EPP
+  fi
+done
 
 servers=(127.0.26.1 127.0.26.2 127.0.26.3 127.0.26.4 127.0.26.5 127.0.26.6 127.0.26.7 127.0.26.8)
 epp_grpc=29002 epp_health=29003 epp_metrics=29090 gateway_port=28080
@@ -74,7 +86,8 @@ max_num_seqs=4
   echo "endpoints:"
   i=0
   for host in "${servers[@]}"; do
-    echo "  - {name: vllm-$i, address: $host, port: 8000, labels: {app: vllm-llama3-8b}}"
+    # The port as a string: llm-d Router's file-discovery reads it into a Go string (ours takes either).
+    echo "  - {name: vllm-$i, address: $host, port: \"8000\", labels: {app: vllm-llama3-8b}}"
     i=$((i + 1))
   done
 } > "$results/endpoints.yaml"
@@ -136,7 +149,8 @@ schedulingProfiles:
       - {pluginRef: prefix-cache-scorer, weight: 3}
 YAML
     ;;
-    *) echo "unknown routing configuration $1 (known: random, round-robin, load-only, default)" >&2; return 1 ;;
+    llm-d-router) return 0 ;; # bench/run-llm-d-router.sh brings its own configuration (bench/llmd-router/epp.yaml)
+    *) echo "unknown routing configuration $1 (known: random, round-robin, load-only, default, llm-d-router)" >&2; return 1 ;;
   esac
   cat <<YAML
 dataLayer:
@@ -176,7 +190,9 @@ $max_num_seqs, KV cache $kv_blocks blocks of 16 tokens each (prefix caching, LRU
 gateway (127.0.0.1:$gateway_port) and the EPP (ext_proc plaintext, file-discovery, metrics every 50 ms); the
 stack is restarted for each routing configuration. Configurations: random = random-picker; round-robin =
 header-based-testing-filter + the load generator naming servers in turn (the EPP has no round-robin picker);
-load-only = queue-scorer 2 + kv-cache-utilization-scorer 2; default = + prefix-cache-scorer 3 (max-score-picker)."
+load-only = queue-scorer 2 + kv-cache-utilization-scorer 2; default = + prefix-cache-scorer 3 (max-score-picker);
+llm-d-router = llm-d Router's EPP ($(basename "${LLMD_ROUTER_EPP:-llm-d-router-epp}")) with the same default profile
+(bench/llmd-router/epp.yaml), through the same gateway."
 
 started=$(date +%s)
 for config in "${configs[@]}"; do
@@ -187,9 +203,13 @@ for config in "${configs[@]}"; do
   start "$results/simulators-$config.log" java "${java_opts[@]}" -jar simulator/target/lodestar-simulator.jar \
     --config "$results/simulators.yaml"
   simulator_pid=${pids[-1]}
-  start "$results/epp-$config.log" java "${java_opts[@]}" -jar epp/target/lodestar-epp.jar --metrics-endpoint-auth=false \
-    --grpc-port=$epp_grpc --grpc-health-port=$epp_health --metrics-port=$epp_metrics --secure-serving=false \
-    --config-file="$results/epp-$config.yaml"
+  if [ "$config" = llm-d-router ]; then
+    start "$results/epp-$config.log" bench/run-llm-d-router.sh "$results/endpoints.yaml" $epp_grpc $epp_health $epp_metrics
+  else
+    start "$results/epp-$config.log" java "${java_opts[@]}" -jar epp/target/lodestar-epp.jar --metrics-endpoint-auth=false \
+      --grpc-port=$epp_grpc --grpc-health-port=$epp_health --metrics-port=$epp_metrics --secure-serving=false \
+      --config-file="$results/epp-$config.yaml"
+  fi
   epp_pid=${pids[-1]}
   start "$results/gateway-$config.log" java "${java_opts[@]}" -jar gateway/target/lodestar-gateway.jar \
     --config "$results/gateway.yaml"

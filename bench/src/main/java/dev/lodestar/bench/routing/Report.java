@@ -20,6 +20,7 @@ import java.util.Locale;
 final class Report {
     static final String DEFAULT = "default";
     static final String ROUND_ROBIN = "round-robin";
+    static final String LLMD_ROUTER = "llm-d-router";
     static final String RANDOM = "random";
     static final String TARGET_WORKLOAD = "shared-prefix";
     static final int STABLE_MAX_WAITING = 8;
@@ -158,6 +159,26 @@ final class Report {
         target.put("verdict", verdict);
         text.append("\nTarget (default TTFT p90 at least 10x lower than round-robin's at the highest stable rate) ")
                 .append(verdict).append(".\n");
+        String llmdVerdict = llmdVerdict(results, best);
+        target.put("llmdRouterVerdict", llmdVerdict);
+        text.append("\nTarget (default TTFT p90 no worse than llm-d Router's with the same profile, at the same rate) ")
+                .append(llmdVerdict).append(".\n");
         return text.toString();
+    }
+
+    /** Lodestar's default profile against llm-d Router's EPP with the same profile, at the default's highest stable rate. */
+    private static String llmdVerdict(Results results, int best) {
+        List<StageStats> defaults = results.stages(DEFAULT, TARGET_WORKLOAD);
+        List<StageStats> llmd = results.stages(LLMD_ROUTER, TARGET_WORKLOAD);
+        if (best < 0) {
+            return "not met: the default profile had no stable stage";
+        }
+        if (best >= llmd.size()) {
+            return "not measured: no llm-d-router run";
+        }
+        double ratio = llmd.get(best).ttftMs(90) / defaults.get(best).ttftMs(90);
+        return String.format(Locale.ROOT, "%s: at %s req/s llm-d Router's TTFT p90 is %.2fx Lodestar's (%s ms vs %s ms)",
+                ratio >= 1 ? "met" : "not met", rate(defaults.get(best).rate()), ratio,
+                ms(llmd.get(best).ttftMs(90)), ms(defaults.get(best).ttftMs(90)));
     }
 }

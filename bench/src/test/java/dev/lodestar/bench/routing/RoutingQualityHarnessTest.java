@@ -128,6 +128,8 @@ class RoutingQualityHarnessTest {
                     "cdf-ttft-shared-prefix.png", "Target (default TTFT p90");
             assertThat(Results.JSON.readTree(directory.resolve("routing-quality.json").toFile())
                     .path("target").path("verdict").asText()).isNotEmpty();
+            assertThat(Results.JSON.readTree(directory.resolve("routing-quality.json").toFile())
+                    .path("target").path("llmdRouterVerdict").asText()).isEqualTo("not measured: no llm-d-router run");
             for (String png : List.of("cdf-ttft-shared-prefix.png", "cdf-itl-shared-prefix.png",
                     "cdf-e2e-shared-prefix.png", "ttft-p90-per-stage-shared-prefix.png", "throughput-shared-prefix.png")) {
                 assertThat(isPng(directory.resolve(png))).as(png).isTrue();
