@@ -6,7 +6,10 @@
 #   bench/epp-overhead.sh                 full run (warm-up 20 s, idle 10 s, 30 s per rate from 100/s up; ~6-8 min)
 #   bench/epp-overhead.sh --quick         smoke run (warm-up 8 s, idle 5 s, 8 s per rate up to 2000/s; < 2 min)
 #   --tls                                 ext_proc over TLS (default: plaintext)
-#   --target lodestar|external            lodestar (default): build and start Lodestar's EPP on 127.0.0.1:19102;
+#   --target lodestar|both|external       lodestar (default): build and start Lodestar's EPP on 127.0.0.1:19102;
+#                                         both: Lodestar's EPP, then llm-d Router's (bench/run-llm-d-router.sh, on
+#                                         19112/19113/19191), the same stages against the same fakes in one run, and
+#                                         a side-by-side table with the ratios (comparison.md / comparison.json);
 #                                         external: only start the fake endpoints and load an EPP already running:
 #     --epp-address HOST:PORT             its ext_proc address (required with external)
 #     --epp-pid PID                       its process, for CPU (/proc/PID/stat) and heap (jcmd, JVMs only; else RSS)
@@ -20,7 +23,8 @@
 #                                         (e.g. -XX:StartFlightRecording=filename=epp.jfr,settings=profile)
 #
 # Own addresses and ports, so it runs next to hack/run-local.sh and bench/gateway-overhead.sh: fake endpoints
-# 127.0.5.1-100:8000; Lodestar's EPP 127.0.0.1:19102 (ext_proc), 19103 (health), 19190 (metrics).
+# 127.0.5.1-100:8000; Lodestar's EPP 127.0.0.1:19102 (ext_proc), 19103 (health), 19190 (metrics); llm-d Router's
+# EPP (--target both) 19112, 19113, 19191.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +56,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case $target in
-  lodestar)
+  lodestar|both)
     if [ -n "$epp_address$epp_pid" ]; then
       echo "error: --epp-address and --epp-pid go with --target external" >&2
       exit 2
@@ -62,20 +66,27 @@ case $target in
       echo "error: --target external needs --epp-address HOST:PORT (and --epp-pid PID for CPU and heap)" >&2
       exit 2
     fi ;;
-  *) echo "error: --target is lodestar or external" >&2; exit 2 ;;
+  *) echo "error: --target is lodestar, both or external" >&2; exit 2 ;;
 esac
 
 . hack/jdk.sh
 . bench/lib/processes.sh
 new_results epp-overhead
 modules=bench
-[ "$target" = lodestar ] && modules=epp,bench
+[ "$target" != external ] && modules=epp,bench
 build_modules "$modules"
+if [ "$target" = both ] && [ -z "${LLMD_ROUTER_EPP:-}" ]; then
+  # Built (once, several minutes) before anything starts.
+  LLMD_ROUTER_EPP=$(hack/install-llm-d-router.sh) || { echo "error: llm-d Router's EPP is not available (above)" >&2; exit 1; }
+  export LLMD_ROUTER_EPP
+fi
 
 epp_grpc=19102 epp_health=19103 epp_metrics_port=19190
+llmd_grpc=19112 llmd_health=19113 llmd_metrics_port=19191
 in_use() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 check=("${hosts[@]/%/:8000}")
-[ "$target" = lodestar ] && check+=(127.0.0.1:$epp_grpc 127.0.0.1:$epp_health 127.0.0.1:$epp_metrics_port)
+[ "$target" != external ] && check+=(127.0.0.1:$epp_grpc 127.0.0.1:$epp_health 127.0.0.1:$epp_metrics_port)
+[ "$target" = both ] && check+=(127.0.0.1:$llmd_grpc 127.0.0.1:$llmd_health 127.0.0.1:$llmd_metrics_port)
 for hostport in "${check[@]}"; do
   if in_use "${hostport%:*}" "${hostport#*:}"; then
     echo "error: $hostport is already in use (another epp-overhead run?)" >&2
@@ -84,7 +95,7 @@ for hostport in "${check[@]}"; do
 done
 
 endpoints_yaml > "$results/endpoints.yaml"
-if [ "$target" = lodestar ]; then
+if [ "$target" != external ]; then
   # hack/local-stack/epp.yaml (GIE's default profile) with the generated pool file.
   sed -e "s|path: hack/local-stack/endpoints.yaml|path: $results/endpoints.yaml|" \
       -e "s|watchFile: true|watchFile: false|" hack/local-stack/epp.yaml > "$results/epp.yaml"
@@ -99,55 +110,85 @@ start "$results/fakes.log" java -Xss256k -Xmx128m -cp bench/target/lodestar-benc
   --count $endpoint_count --prefix 127.0.5. --port 8000
 fakes_pid=${pids[-1]}
 wait_for "fake endpoints" "$fakes_pid" "$results/fakes.log" 30 grep -q '^serving' "$results/fakes.log"
+read -ra generator_opts <<< "${LODESTAR_GENERATOR_JAVA_OPTS:-}"
 
-if [ "$target" = lodestar ]; then
+# measure name out epp-address epp-pid epp-metrics-url epp-log [epp-gc-log]: the generator's stages against one EPP,
+# results in the folder out.
+measure() {
+  local name=$1 out=$2 address=$3 pid=$4 metrics=$5 log=$6 gc_log=${7:-}
+  mkdir -p "$out"
+  if [ -n "$metrics" ]; then
+    wait_for EPP "$pid" "$log" 60 \
+      bash -c "curl -fsS '$metrics' | grep -Eq '^inference_pool_ready_pods(\{[^}]*\})? $endpoint_count(\.0)?$'"
+  else
+    wait_for EPP "$pid" "$log" 60 bash -c "(exec 3<>/dev/tcp/${address%:*}/${address##*:})"
+    echo "==> no --epp-metrics: cannot see when the EPP has scraped the pool; waiting 5 s"
+    sleep 5
+  fi
+  echo "==> [$name] ready: fakes pid $fakes_pid, EPP pid ${pid:-unknown} (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  local args=(--results "$out" --epp "$address" --target-name "$name" --endpoints $endpoint_count
+    --fakes-pid "$fakes_pid" --clock-ticks "$(getconf CLK_TCK)")
+  [ "$tls" = true ] && args+=(--tls)
+  [ -n "$pid" ] && args+=(--epp-pid "$pid")
+  [ -n "$metrics" ] && args+=(--epp-metrics "$metrics")
+  [ -n "$gc_log" ] && args+=(--epp-gc-log "$gc_log")
+  # In the background, so a signal reaches the trap at once; the trap stops it with the rest.
+  start "$out/load-generator.log" java "${java_opts[@]}" -Xss512k -Xms512m -Xmx512m -XX:+AlwaysPreTouch "${generator_opts[@]}" \
+    -cp bench/target/lodestar-bench.jar dev.lodestar.bench.EppOverheadBenchmark "${args[@]}" "${bench_args[@]}"
+  local bench_pid=${pids[-1]}
+  tail -n +1 -f --pid="$bench_pid" "$out/load-generator.log" &
+  local tail_pid=$!
+  pids+=("$tail_pid")
+  local status=0
+  wait "$bench_pid" || status=$?
+  wait "$tail_pid" 2>/dev/null || true
+  for p in "$fakes_pid" $pid; do
+    if ! kill -0 "$p" 2>/dev/null; then
+      echo "error: process $p exited during the run; logs in $results" >&2
+      status=1
+    fi
+  done
+  [ "$status" = 0 ] || exit "$status"
+}
+
+start_lodestar() { # out: Lodestar's EPP with its logs in out; sets epp_pid.
   echo "==> starting Lodestar's EPP (ext_proc $( [ "$tls" = true ] && echo TLS || echo plaintext) on $epp_address)"
+  mkdir -p "$1"
   read -ra epp_opts <<< "${LODESTAR_EPP_JAVA_OPTS:-}"
   # The GC log gives the generator each stage's pauses.
-  start "$results/epp.log" java "${java_opts[@]}" -Xlog:gc:file="$results/epp-gc.log" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar \
+  start "$1/epp.log" java "${java_opts[@]}" -Xlog:gc:file="$1/epp-gc.log" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar \
     --metrics-endpoint-auth=false --secure-serving=$tls --grpc-port=$epp_grpc --grpc-health-port=$epp_health \
     --metrics-port=$epp_metrics_port --config-file="$results/epp.yaml"
   epp_pid=${pids[-1]}
-else
-  echo "==> external EPP at $epp_address (pid ${epp_pid:-unknown}); its pool file must list the same endpoints" \
-       "(bench/epp-overhead.sh --print-endpoints; a copy is in $results/endpoints.yaml)"
-  if [ -n "$epp_pid" ] && ! kill -0 "$epp_pid" 2>/dev/null; then
-    echo "error: no process $epp_pid" >&2
-    exit 1
-  fi
-fi
-if [ -n "$epp_metrics" ]; then
-  wait_for EPP "$epp_pid" "$results/epp.log" 60 \
-    bash -c "curl -fsS '$epp_metrics' | grep -Eq '^inference_pool_ready_pods(\{[^}]*\})? $endpoint_count(\.0)?$'"
-else
-  wait_for EPP "$epp_pid" "$results/epp.log" 60 bash -c "(exec 3<>/dev/tcp/${epp_address%:*}/${epp_address##*:})"
-  echo "==> no --epp-metrics: cannot see when the EPP has scraped the pool; waiting 5 s"
-  sleep 5
-fi
-echo "==> ready: fakes pid $fakes_pid, EPP pid ${epp_pid:-unknown} (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+}
 
-generator_args=(--results "$results" --epp "$epp_address" --target-name "$target" --endpoints $endpoint_count
-  --fakes-pid "$fakes_pid" --clock-ticks "$(getconf CLK_TCK)")
-[ "$tls" = true ] && generator_args+=(--tls)
-[ -n "$epp_pid" ] && generator_args+=(--epp-pid "$epp_pid")
-[ -n "$epp_metrics" ] && generator_args+=(--epp-metrics "$epp_metrics")
-[ "$target" = lodestar ] && generator_args+=(--epp-gc-log "$results/epp-gc.log")
-read -ra generator_opts <<< "${LODESTAR_GENERATOR_JAVA_OPTS:-}"
-# In the background, so a signal reaches the trap at once; the trap stops it with the rest.
-touch "$results/load-generator.log" # before tail opens it
-start "$results/load-generator.log" java "${java_opts[@]}" -Xss512k -Xms512m -Xmx512m -XX:+AlwaysPreTouch "${generator_opts[@]}" \
-  -cp bench/target/lodestar-bench.jar dev.lodestar.bench.EppOverheadBenchmark "${generator_args[@]}" "${bench_args[@]}"
-bench_pid=${pids[-1]}
-tail -n +1 -f --pid="$bench_pid" "$results/load-generator.log" &
-tail_pid=$!
-pids+=("$tail_pid")
-status=0
-wait "$bench_pid" || status=$?
-wait "$tail_pid" 2>/dev/null || true
-for pid in "$fakes_pid" $epp_pid; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "error: process $pid exited during the run; logs in $results" >&2
-    status=1
-  fi
-done
-exit "$status"
+case $target in
+  lodestar)
+    start_lodestar "$results"
+    measure lodestar "$results" "$epp_address" "$epp_pid" "$epp_metrics" "$results/epp.log" "$results/epp-gc.log" ;;
+  external)
+    echo "==> external EPP at $epp_address (pid ${epp_pid:-unknown}); its pool file must list the same endpoints" \
+         "(bench/epp-overhead.sh --print-endpoints; a copy is in $results/endpoints.yaml)"
+    if [ -n "$epp_pid" ] && ! kill -0 "$epp_pid" 2>/dev/null; then
+      echo "error: no process $epp_pid" >&2
+      exit 1
+    fi
+    measure external "$results" "$epp_address" "$epp_pid" "$epp_metrics" "$results/epp.log" ;;
+  both)
+    if [ "$tls" = true ]; then
+      echo "error: --tls with --target both is not supported (bench/run-llm-d-router.sh serves plaintext)" >&2
+      exit 2
+    fi
+    start_lodestar "$results/lodestar"
+    measure lodestar "$results/lodestar" "$epp_address" "$epp_pid" "$epp_metrics" "$results/lodestar/epp.log" \
+      "$results/lodestar/epp-gc.log"
+    kill "$epp_pid"; wait "$epp_pid" 2>/dev/null || true
+    echo "==> starting llm-d Router's EPP ($(basename "$LLMD_ROUTER_EPP"), ext_proc plaintext on 127.0.0.1:$llmd_grpc)"
+    mkdir -p "$results/llm-d-router"
+    start "$results/llm-d-router/epp.log" bench/run-llm-d-router.sh "$results/endpoints.yaml" $llmd_grpc $llmd_health $llmd_metrics_port
+    llmd_pid=${pids[-1]}
+    measure llm-d-router "$results/llm-d-router" 127.0.0.1:$llmd_grpc "$llmd_pid" \
+      "http://127.0.0.1:$llmd_metrics_port/metrics" "$results/llm-d-router/epp.log"
+    java -cp bench/target/lodestar-bench.jar dev.lodestar.bench.EppOverheadComparison \
+      "$results/lodestar/epp-overhead.json" "$results/llm-d-router/epp-overhead.json" "$results" ;;
+esac
