@@ -2,8 +2,9 @@
 # Runs every test of Lodestar: unit tests (*Test, Surefire) and integration and interop tests
 # (*IT, Failsafe), including the interop run against llm-d-inference-sim and the controllers' tests
 # against a real kube-apiserver and etcd, all three of which it builds first (cached), and the
-# end-to-end tests of test/e2e (*E2E, Failsafe: simulators, EPP and dev gateway as processes).
-# Extra arguments go to Maven (e.g. `hack/test.sh -pl simulator`).
+# end-to-end tests of test/e2e (*E2E, Failsafe: simulators, EPP and dev gateway as processes), then a smoke
+# run of the benchmarks' quick modes (bench/smoke.sh: the harnesses work, numbers not judged).
+# Extra arguments go to Maven (e.g. `hack/test.sh -pl simulator`) and skip the benchmark smoke run.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . hack/jdk.sh || exit 1
@@ -30,5 +31,8 @@ export LODESTAR_REQUIRE_KUBE=1
 
 ./mvnw -B verify "$@"
 status=$?
+if [ "$status" = 0 ] && [ $# = 0 ]; then
+  bench/smoke.sh || status=1
+fi
 hack/test-summary.sh
 exit $status
