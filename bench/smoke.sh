@@ -57,9 +57,10 @@ routing_log=bench/results/smoke-routing-quality.log
 if run epp-overhead "$overhead_log" bench/epp-overhead.sh --quick --target "$overhead_target"; then
   if [ "$overhead_target" = both ]; then
     check epp-overhead "$overhead_log" lodestar/epp-overhead.json llm-d-router/epp-overhead.json comparison.md \
+      decision-latency-cdf.png \
       || failures=$((failures + 1))
   else
-    check epp-overhead "$overhead_log" epp-overhead.json epp-overhead.md || failures=$((failures + 1))
+    check epp-overhead "$overhead_log" epp-overhead.json epp-overhead.md decision-latency-cdf.png || failures=$((failures + 1))
   fi
 else
   failures=$((failures + 1))

@@ -719,6 +719,14 @@ public final class EppOverheadBenchmark {
                 lag.put(key, ms(sendLag, percentile));
             }
             latency.put("max", maxMs());
+            // For the plots: the decision latency at every half percentile (0, 0.5, ... 100) and the maximum.
+            ArrayNode cdf = node.putArray("decisionLatencyCdfMs");
+            if (fromIntended.getTotalCount() > 0) {
+                for (int half = 0; half <= 200; half++) {
+                    cdf.add(JSON.createArrayNode().add(half / 2.0).add(p(half / 2.0)));
+                }
+                cdf.add(JSON.createArrayNode().add(100.0).add(maxMs()));
+            }
             service.put("max", fromSend.getMaxValue() / 1000.0);
             lag.put("max", sendLag.getMaxValue() / 1000.0);
             ObjectNode cores = node.putObject("cores");
@@ -835,6 +843,7 @@ public final class EppOverheadBenchmark {
         heapNode.put("source", heap.source()).put("usedMiB", heap.usedMiB()).put("committedMiB", heap.committedMiB())
                 .put("liveAfterGcMiB", heap.liveMiB()).put("rssMiB", heap.rssMiB()).put("peakRssMiB", heap.peakRssMiB());
         Files.writeString(settings.results.resolve("epp-overhead.json"), JSON.writeValueAsString(root));
+        List<String> plots = EppOverheadPlots.write(settings.results, Map.of(settings.targetName, root));
         Files.writeString(settings.results.resolve("epp-heap.txt"), heap.raw());
 
         StringBuilder latencyRows = new StringBuilder();
@@ -883,12 +892,14 @@ public final class EppOverheadBenchmark {
                 %s
                 EPP heap after the run (%s): used %.1f MiB of %.1f MiB committed, %.1f MiB after a full GC; RSS %.1f MiB
                 (peak %.1f MiB).
+
+                %s
                 """, settings.epp, settings.targetName, settings.tls ? "TLS" : "plaintext", settings.endpoints,
                 settings.channels, settings.minPromptBytes, settings.maxPromptBytes, settings.warmup.toSeconds(),
                 settings.warmupRate, settings.stage.toSeconds(),
                 best == null ? "none" : best.rate() + " req/s", target, latencyRows, idle.seconds(), idle.eppCores(),
                 idle.machineCores(), cpuRows, heap.source(), heap.usedMiB(), heap.committedMiB(), heap.liveMiB(),
-                heap.rssMiB(), heap.peakRssMiB());
+                heap.rssMiB(), heap.peakRssMiB(), EppOverheadPlots.markdown(plots));
         Files.writeString(settings.results.resolve("epp-overhead.md"), markdown);
         System.out.println();
         System.out.print(markdown);

@@ -36,6 +36,10 @@ public final class EppOverheadComparison {
         ObjectNode json = JSON.createObjectNode();
         String markdown = compare(ours, theirs, json);
         Path out = Path.of(args[2]);
+        Map<String, JsonNode> runs = new LinkedHashMap<>();
+        runs.put("Lodestar", ours);
+        runs.put("llm-d Router", theirs);
+        markdown += "\n" + EppOverheadPlots.markdown(EppOverheadPlots.write(out, runs)) + "\n";
         Files.writeString(out.resolve("comparison.md"), markdown);
         Files.writeString(out.resolve("comparison.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
         System.out.print(markdown);

@@ -1,21 +1,18 @@
 package dev.lodestar.bench.routing;
 
+import dev.lodestar.bench.Charts;
 import org.HdrHistogram.Histogram;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,8 +27,6 @@ import java.util.function.Function;
  * output-token throughput bars per stage.
  */
 final class Plots {
-    private static final Color[] COLORS = {new Color(0xD62728), new Color(0x1F77B4), new Color(0xFF7F0E),
-            new Color(0x2CA02C), new Color(0x9467BD), new Color(0x8C564B)};
     private static final int WIDTH = 900;
     private static final int HEIGHT = 560;
 
@@ -74,9 +69,9 @@ final class Plots {
                 title + " (ms, log scale)", "fraction of requests", dataset, PlotOrientation.VERTICAL, true, false,
                 false);
         XYPlot plot = chart.getXYPlot();
-        plot.setDomainAxis(logAxis(title + " (ms, log scale)", dataset));
+        plot.setDomainAxis(Charts.logAxis(title + " (ms, log scale)", dataset));
         ((NumberAxis) plot.getRangeAxis()).setRange(0, 1.0);
-        style(plot, false);
+        Charts.style(plot, false);
         String name = "cdf-" + key + "-" + workload + ".png";
         ChartUtils.saveChartAsPNG(directory.resolve(name).toFile(), chart, WIDTH, HEIGHT);
         return name;
@@ -98,8 +93,8 @@ final class Plots {
                 "offered rate (requests/s)", "TTFT p90 (ms, log scale)", dataset, PlotOrientation.VERTICAL, true,
                 false, false);
         XYPlot plot = chart.getXYPlot();
-        plot.setRangeAxis(logAxis("TTFT p90 (ms, log scale)", dataset, true));
-        style(plot, true);
+        plot.setRangeAxis(Charts.logAxis("TTFT p90 (ms, log scale)", dataset, true));
+        Charts.style(plot, true);
         String name = "ttft-p90-per-stage-" + workload + ".png";
         ChartUtils.saveChartAsPNG(directory.resolve(name).toFile(), chart, WIDTH, HEIGHT);
         return name;
@@ -119,52 +114,12 @@ final class Plots {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         for (int i = 0; i < dataset.getRowCount(); i++) {
-            plot.getRenderer().setSeriesPaint(i, COLORS[i % COLORS.length]);
+            plot.getRenderer().setSeriesPaint(i, Charts.COLORS[i % Charts.COLORS.length]);
         }
         ((org.jfree.chart.renderer.category.BarRenderer) plot.getRenderer())
                 .setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         String name = "throughput-" + workload + ".png";
         ChartUtils.saveChartAsPNG(directory.resolve(name).toFile(), chart, WIDTH, HEIGHT);
         return name;
-    }
-
-    private static LogAxis logAxis(String label, XYSeriesCollection dataset) {
-        return logAxis(label, dataset, false);
-    }
-
-    /**
-     * A log axis with readable ticks: decades when the values span more than two of them, else powers of two
-     * (1, 2, 4, ... 1024, 2048 ms).
-     */
-    private static LogAxis logAxis(String label, XYSeriesCollection dataset, boolean yValues) {
-        double min = Double.MAX_VALUE;
-        double max = 0;
-        for (int i = 0; i < dataset.getSeriesCount(); i++) {
-            XYSeries series = dataset.getSeries(i);
-            for (int j = 0; j < series.getItemCount(); j++) {
-                double v = (yValues ? series.getY(j) : series.getX(j)).doubleValue();
-                min = Math.min(min, v);
-                max = Math.max(max, v);
-            }
-        }
-        LogAxis axis = new LogAxis(label);
-        axis.setSmallestValue(0.01);
-        boolean decades = max > 0 && max / min > 200;
-        axis.setTickUnit(new NumberTickUnit(decades ? 1 : Math.log10(2)));
-        axis.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
-        axis.setMinorTickCount(decades ? 9 : 1);
-        return axis;
-    }
-
-    private static void style(XYPlot plot, boolean shapes) {
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, shapes);
-        for (int i = 0; i < plot.getDataset().getSeriesCount(); i++) {
-            renderer.setSeriesPaint(i, COLORS[i % COLORS.length]);
-            renderer.setSeriesStroke(i, new BasicStroke(2f));
-        }
-        plot.setRenderer(renderer);
     }
 }
