@@ -6,6 +6,8 @@
 #   bench/epp-overhead.sh                 full run (warm-up 20 s, idle 10 s, 30 s per rate from 100/s up; ~6-8 min)
 #   bench/epp-overhead.sh --quick         smoke run (warm-up 8 s, idle 5 s, 8 s per rate up to 2000/s; < 2 min)
 #   --tls                                 ext_proc over TLS (default: plaintext)
+#   --pin                                 the EPP on its own CPU (taskset: the last CPU), the fakes and the generator on
+#                                         the others, so the harness does not take the EPP's CPU time (needs >= 2 CPUs)
 #   --target lodestar|both|external       lodestar (default): build and start Lodestar's EPP on 127.0.0.1:19102;
 #                                         both: Lodestar's EPP, then llm-d Router's (bench/run-llm-d-router.sh, on
 #                                         19112/19113/19191), the same stages against the same fakes in one run, and
@@ -41,12 +43,13 @@ endpoints_yaml() {
   done
 }
 
-target=lodestar tls=false epp_address="" epp_pid="" epp_metrics=""
+target=lodestar tls=false pin=false epp_address="" epp_pid="" epp_metrics=""
 bench_args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --print-endpoints) endpoints_yaml; exit 0 ;;
     --tls) tls=true ;;
+    --pin) pin=true ;;
     --target) target=$2; shift ;;
     --epp-address) epp_address=$2; shift ;;
     --epp-pid) epp_pid=$2; shift ;;
@@ -68,6 +71,17 @@ case $target in
     fi ;;
   *) echo "error: --target is lodestar, both or external" >&2; exit 2 ;;
 esac
+
+harness_cpus=() epp_cpus=()
+if [ "$pin" = true ]; then
+  cpus=$(nproc)
+  if [ "$cpus" -lt 2 ] || ! command -v taskset >/dev/null 2>&1; then
+    echo "error: --pin needs taskset and at least 2 CPUs (have $cpus)" >&2
+    exit 2
+  fi
+  [ "$target" = external ] && echo "note: --pin with --target external pins only the fakes and the generator; pin the EPP yourself (taskset -cp $((cpus - 1)) <pid>)" >&2
+  harness_cpus=(taskset -c "0-$((cpus - 2))") epp_cpus=(taskset -c "$((cpus - 1))")
+fi
 
 . hack/jdk.sh
 . bench/lib/processes.sh
@@ -106,7 +120,7 @@ fi
 
 
 echo "==> starting $endpoint_count fake endpoints (127.0.5.1-$endpoint_count:8000)"
-start "$results/fakes.log" java -Xss256k -Xmx128m -cp bench/target/lodestar-bench.jar dev.lodestar.bench.FakeMetricsEndpoints \
+start "$results/fakes.log" "${harness_cpus[@]}" java -Xss256k -Xmx128m -cp bench/target/lodestar-bench.jar dev.lodestar.bench.FakeMetricsEndpoints \
   --count $endpoint_count --prefix 127.0.5. --port 8000
 fakes_pid=${pids[-1]}
 wait_for "fake endpoints" "$fakes_pid" "$results/fakes.log" 30 grep -q '^serving' "$results/fakes.log"
@@ -133,7 +147,7 @@ measure() {
   [ -n "$metrics" ] && args+=(--epp-metrics "$metrics")
   [ -n "$gc_log" ] && args+=(--epp-gc-log "$gc_log")
   # In the background, so a signal reaches the trap at once; the trap stops it with the rest.
-  start "$out/load-generator.log" java "${java_opts[@]}" -Xss512k -Xms512m -Xmx512m -XX:+AlwaysPreTouch "${generator_opts[@]}" \
+  start "$out/load-generator.log" "${harness_cpus[@]}" java "${java_opts[@]}" -Xss512k -Xms512m -Xmx512m -XX:+AlwaysPreTouch "${generator_opts[@]}" \
     -cp bench/target/lodestar-bench.jar dev.lodestar.bench.EppOverheadBenchmark "${args[@]}" "${bench_args[@]}"
   local bench_pid=${pids[-1]}
   tail -n +1 -f --pid="$bench_pid" "$out/load-generator.log" &
@@ -156,7 +170,7 @@ start_lodestar() { # out: Lodestar's EPP with its logs in out; sets epp_pid.
   mkdir -p "$1"
   read -ra epp_opts <<< "${LODESTAR_EPP_JAVA_OPTS:-}"
   # The GC log gives the generator each stage's pauses.
-  start "$1/epp.log" java "${java_opts[@]}" -Xlog:gc:file="$1/epp-gc.log" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar \
+  start "$1/epp.log" "${epp_cpus[@]}" java "${java_opts[@]}" -Xlog:gc:file="$1/epp-gc.log" "${epp_opts[@]}" -jar epp/target/lodestar-epp.jar \
     --metrics-endpoint-auth=false --secure-serving=$tls --grpc-port=$epp_grpc --grpc-health-port=$epp_health \
     --metrics-port=$epp_metrics_port --config-file="$results/epp.yaml"
   epp_pid=${pids[-1]}
@@ -185,7 +199,7 @@ case $target in
     kill "$epp_pid"; wait "$epp_pid" 2>/dev/null || true
     echo "==> starting llm-d Router's EPP ($(basename "$LLMD_ROUTER_EPP"), ext_proc plaintext on 127.0.0.1:$llmd_grpc)"
     mkdir -p "$results/llm-d-router"
-    start "$results/llm-d-router/epp.log" bench/run-llm-d-router.sh "$results/endpoints.yaml" $llmd_grpc $llmd_health $llmd_metrics_port
+    start "$results/llm-d-router/epp.log" "${epp_cpus[@]}" bench/run-llm-d-router.sh "$results/endpoints.yaml" $llmd_grpc $llmd_health $llmd_metrics_port
     llmd_pid=${pids[-1]}
     measure llm-d-router "$results/llm-d-router" 127.0.0.1:$llmd_grpc "$llmd_pid" \
       "http://127.0.0.1:$llmd_metrics_port/metrics" "$results/llm-d-router/epp.log"
