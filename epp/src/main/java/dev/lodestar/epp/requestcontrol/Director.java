@@ -155,7 +155,7 @@ public final class Director {
         }
         if (parser.rewritesModel() && body.payload().isPresent()) {
             try {
-                context.requestBody(GoJson.marshal(body.payload().get()));
+                context.requestBody(GoJson.marshal(body.payload().get(), body.raw().length));
             } catch (IllegalArgumentException e) {
                 throw new InferenceException(ErrorCode.INTERNAL, "Error marshalling request body", e);
             }

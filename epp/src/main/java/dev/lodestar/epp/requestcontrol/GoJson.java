@@ -23,7 +23,12 @@ public final class GoJson {
     }
 
     public static byte[] marshal(JsonNode node) {
-        StringBuilder out = new StringBuilder(256);
+        return marshal(node, 256);
+    }
+
+    /** As {@link #marshal(JsonNode)}, with the expected size (e.g. the parsed body's), so the buffer never grows. */
+    public static byte[] marshal(JsonNode node, int expectedChars) {
+        StringBuilder out = new StringBuilder(Math.max(16, expectedChars + expectedChars / 8));
         write(node, out);
         return out.toString().getBytes(StandardCharsets.UTF_8);
     }
@@ -104,8 +109,15 @@ public final class GoJson {
 
     private static void string(String value, StringBuilder out) {
         out.append('"');
-        for (int i = 0; i < value.length(); i++) {
+        int length = value.length();
+        int run = 0; // start of the characters not yet appended, all of which need no escaping
+        for (int i = 0; i < length; i++) {
             char c = value.charAt(i);
+            // Most characters of a prompt are plain: skip them here and append them as one range.
+            if (c >= 0x20 && c < 0x2028 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
+                continue;
+            }
+            out.append(value, run, i);
             switch (c) {
                 case '"' -> out.append("\\\"");
                 case '\\' -> out.append("\\\\");
@@ -128,7 +140,9 @@ public final class GoJson {
                     }
                 }
             }
+            run = i + 1;
         }
+        out.append(value, run, length);
         out.append('"');
     }
 

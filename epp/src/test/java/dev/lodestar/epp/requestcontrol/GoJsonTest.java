@@ -35,6 +35,14 @@ class GoJsonTest {
         assertThat(marshal("{\"p\":\"héllo 😀\"}")).isEqualTo("{\"p\":\"héllo 😀\"}");
     }
 
+    @Test
+    void plainRunsAroundEscapesKeepTheirOrderAndLoneSurrogatesBecomeReplacementCharacters() {
+        var text = JSON.getNodeFactory().objectNode().put("p", "ab\"cd<ef\u2028gh\ud83d\ude00ij\ud800kl\udc00" + "é".repeat(3) + "\n");
+
+        assertThat(new String(GoJson.marshal(text), StandardCharsets.UTF_8))
+                .isEqualTo("{\"p\":\"ab\\\"cd\\u003cef\\u2028gh😀ij\\ufffdkl\\ufffdééé\\n\"}");
+    }
+
     @ParameterizedTest
     @CsvSource({"100,100", "1.0,1", "0.5,0.5", "0.7,0.7", "-3,-3", "1e21,1e+21", "1.5e-7,1.5e-07",
             "0.000001,0.000001", "123456789012345678,123456789012345680", "1e20,100000000000000000000",

@@ -100,26 +100,26 @@ public final class LlmRequestBody {
      */
     public byte[] prefixHashInput() {
         if (prefixInput == null) {
-            prefixInput = computePrefixInput().getBytes(StandardCharsets.UTF_8);
+            prefixInput = computePrefixInput();
         }
         return prefixInput;
     }
 
-    private String computePrefixInput() {
+    private byte[] computePrefixInput() {
         if (payload == null) {
-            return "";
+            return new byte[0];
         }
         return switch (apiType) {
-            case COMPLETIONS -> promptOf(payload.path("prompt"));
-            case CHAT_COMPLETIONS -> compact(payload.path("messages"));
+            case COMPLETIONS -> promptOf(payload.path("prompt")).getBytes(StandardCharsets.UTF_8);
+            case CHAT_COMPLETIONS -> compactBytes(payload.path("messages"));
             case RESPONSES -> {
                 ObjectNode instructions = JSON.createObjectNode().set("instructions", payload.get("instructions"));
                 ObjectNode tools = JSON.createObjectNode().set("tools", payload.get("tools"));
                 ObjectNode input = JSON.createObjectNode().set("input", payload.get("input"));
-                yield compact(JSON.createArrayNode().add(instructions).add(tools).add(input));
+                yield compactBytes(JSON.createArrayNode().add(instructions).add(tools).add(input));
             }
-            case CONVERSATIONS -> compact(payload.path("items"));
-            case EMBEDDINGS -> compact(payload.path("input"));
+            case CONVERSATIONS -> compactBytes(payload.path("items"));
+            case EMBEDDINGS -> compactBytes(payload.path("input"));
         };
     }
 
@@ -155,5 +155,17 @@ public final class LlmRequestBody {
 
     private static String compact(JsonNode node) {
         return node == null || node.isMissingNode() ? "null" : node.toString();
+    }
+
+    /** The bytes of {@link #compact}, written directly as UTF-8. */
+    private static byte[] compactBytes(JsonNode node) {
+        if (node == null || node.isMissingNode()) {
+            return "null".getBytes(StandardCharsets.US_ASCII);
+        }
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a parsed JSON tree could not be written", e);
+        }
     }
 }
