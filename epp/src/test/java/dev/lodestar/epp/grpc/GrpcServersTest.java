@@ -163,6 +163,40 @@ class GrpcServersTest {
     }
 
     @Test
+    void answersUncompressedAlthoughTheClientAdvertisesGzip() throws Exception {
+        WebServer server = start(GrpcServers.builder());
+        CompletableFuture<io.grpc.Metadata> responseHeaders = new CompletableFuture<>();
+        io.grpc.ClientInterceptor capture = new io.grpc.ClientInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+                                                                io.grpc.CallOptions options, io.grpc.Channel next) {
+                return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<R> listener, io.grpc.Metadata headers) {
+                        super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                            @Override
+                            public void onHeaders(io.grpc.Metadata metadata) {
+                                responseHeaders.complete(metadata);
+                                super.onHeaders(metadata);
+                            }
+                        }, headers);
+                    }
+                };
+            }
+        };
+        // grpc-java sends grpc-accept-encoding: gzip on every call, as the dev gateway does.
+        Stream stream = new Stream(ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+                .intercept(capture).build());
+
+        assertThat(stream.send(64 << 10)).isEqualTo(64 << 10);
+        io.grpc.Metadata headers = responseHeaders.get(20, TimeUnit.SECONDS);
+        assertThat(headers.get(io.grpc.Metadata.Key.of("grpc-encoding", io.grpc.Metadata.ASCII_STRING_MARSHALLER)))
+                .isIn(null, "identity");
+        stream.requests.onCompleted();
+        stream.end.get(20, TimeUnit.SECONDS);
+    }
+
+    @Test
     void defaultsAreTheDocumentedOnes() {
         WebServer server = GrpcServers.builder().port(0).addService(new BodySizeEcho()).build();
 
@@ -171,6 +205,8 @@ class GrpcServersTest {
         assertThat(server.prototype().protocols()).anySatisfy(protocol -> assertThat(protocol)
                 .isInstanceOfSatisfying(GrpcConfig.class,
                         grpc -> assertThat(grpc.maxReadBufferSize()).isEqualTo(32 << 20)));
+        assertThat(server.prototype().protocols()).anySatisfy(protocol -> assertThat(protocol)
+                .isInstanceOfSatisfying(GrpcConfig.class, grpc -> assertThat(grpc.enableCompression()).isFalse()));
         assertThat(server.hasTls()).isFalse();
     }
 
