@@ -19,20 +19,19 @@ import dev.lodestar.epp.files.FileFollower;
 import dev.lodestar.epp.files.InferenceObjectsFile;
 import dev.lodestar.epp.framework.datalayer.EndpointKey;
 import dev.lodestar.epp.framework.plugin.Plugin;
-import dev.lodestar.epp.framework.plugin.TypedName;
 import dev.lodestar.epp.grpc.GrpcServers;
 import dev.lodestar.epp.health.EppHealth;
 import dev.lodestar.epp.health.HealthGrpcService;
 import dev.lodestar.epp.health.HealthServer;
 import dev.lodestar.epp.metrics.EppMetrics;
 import dev.lodestar.epp.metrics.MetricsAuth;
+import dev.lodestar.epp.metrics.MetricsDecisionRecorder;
 import dev.lodestar.epp.metrics.MetricsRequestRecorder;
 import dev.lodestar.epp.metrics.MetricsServer;
 import dev.lodestar.epp.metrics.PoolMembers;
 import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
 import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
 import dev.lodestar.epp.plugins.disagg.DecisionRecorder;
-import dev.lodestar.epp.plugins.disagg.DecisionType;
 import dev.lodestar.epp.plugins.inflightload.InFlightLoadProducer;
 import dev.lodestar.epp.requestcontrol.Director;
 import dev.lodestar.epp.requestcontrol.RequestRecorder;
@@ -245,17 +244,7 @@ public final class EppServer implements AutoCloseable {
             case ApproxPrefixCacheProducer producer -> producer.observeMatches(metrics::prefixMatch);
             case InFlightLoadProducer producer -> datastore.addListener(removals(producer::forgetEndpoint));
             case ConcurrencyDetector detector -> datastore.addListener(removals(detector::forget));
-            case DecisionRecorder.Source source -> source.recordDecisionsWith(new DecisionRecorder() {
-                @Override
-                public void disaggDecision(TypedName handler, String modelName, DecisionType decision) {
-                    metrics.disaggDecision(handler.name(), handler.type(), modelName, decision.label());
-                }
-
-                @Override
-                public void pdDecision(TypedName handler, String modelName, DecisionType decision) {
-                    metrics.pdDecision(handler.name(), handler.type(), modelName, decision.label());
-                }
-            });
+            case DecisionRecorder.Source source -> source.recordDecisionsWith(new MetricsDecisionRecorder(metrics));
             default -> {
             }
         }
