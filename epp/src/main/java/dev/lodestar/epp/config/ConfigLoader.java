@@ -490,7 +490,8 @@ public final class ConfigLoader {
                 return;
             }
             if (!creating.add(name)) {
-                throw new InvalidConfigException("plugins reference each other in a cycle: " + creating + " -> " + name);
+                throw new InvalidConfigException("plugins reference each other in a cycle: " + creating + " -> "
+                        + name);
             }
             Plugin plugin = factory.apply(pending.get(name));
             creating.remove(name);

@@ -88,7 +88,8 @@ public final class DisaggProfileHandler implements ProfileHandler, PreRequestPlu
     private volatile DecisionRecorder recorder = DecisionRecorder.NONE;
 
     public DisaggProfileHandler(String name, StageOrder stageOrder, String decodeProfile, String prefillProfile,
-                                String encodeProfile, Optional<Decider> prefillDecider, Optional<Decider> encodeDecider) {
+                                String encodeProfile, Optional<Decider> prefillDecider,
+                                Optional<Decider> encodeDecider) {
         this.typedName = new TypedName(TYPE, name);
         this.stageOrder = Objects.requireNonNull(stageOrder, "stageOrder");
         this.decodeProfile = Objects.requireNonNull(decodeProfile, "decodeProfile");
