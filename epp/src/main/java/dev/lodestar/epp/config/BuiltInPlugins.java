@@ -6,6 +6,7 @@ import dev.lodestar.epp.discovery.FileDiscovery;
 import dev.lodestar.epp.plugins.activerequest.ActiveRequestScorer;
 import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
 import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
+import dev.lodestar.epp.plugins.disagg.AlwaysDisaggMultimodalDecider;
 import dev.lodestar.epp.plugins.disagg.AlwaysDisaggPdDecider;
 import dev.lodestar.epp.plugins.disagg.DisaggProfileHandler;
 import dev.lodestar.epp.plugins.disagg.PdProfileHandler;
@@ -49,6 +50,7 @@ final class BuiltInPlugins {
         registry.register(FileDiscovery.TYPE, FileDiscovery.FACTORY);
         registry.register(MetricsDataSource.TYPE, MetricsDataSource.FACTORY);
         registry.register(ActiveRequestScorer.TYPE, ActiveRequestScorer.FACTORY);
+        registry.register(AlwaysDisaggMultimodalDecider.TYPE, AlwaysDisaggMultimodalDecider.FACTORY);
         registry.register(AlwaysDisaggPdDecider.TYPE, AlwaysDisaggPdDecider.FACTORY);
         registry.register(ApproxPrefixCacheProducer.TYPE, ApproxPrefixCacheProducer.FACTORY);
         registry.register(LabelSelectorFilter.DEPRECATED_TYPE, LabelSelectorFilter.DEPRECATED_FACTORY);
