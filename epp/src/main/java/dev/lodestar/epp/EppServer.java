@@ -25,11 +25,13 @@ import dev.lodestar.epp.health.HealthGrpcService;
 import dev.lodestar.epp.health.HealthServer;
 import dev.lodestar.epp.metrics.EppMetrics;
 import dev.lodestar.epp.metrics.MetricsAuth;
+import dev.lodestar.epp.metrics.MetricsDecisionRecorder;
 import dev.lodestar.epp.metrics.MetricsRequestRecorder;
 import dev.lodestar.epp.metrics.MetricsServer;
 import dev.lodestar.epp.metrics.PoolMembers;
 import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
 import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
+import dev.lodestar.epp.plugins.disagg.DecisionRecorder;
 import dev.lodestar.epp.plugins.inflightload.InFlightLoadProducer;
 import dev.lodestar.epp.requestcontrol.Director;
 import dev.lodestar.epp.requestcontrol.RequestRecorder;
@@ -242,6 +244,7 @@ public final class EppServer implements AutoCloseable {
             case ApproxPrefixCacheProducer producer -> producer.observeMatches(metrics::prefixMatch);
             case InFlightLoadProducer producer -> datastore.addListener(removals(producer::forgetEndpoint));
             case ConcurrencyDetector detector -> datastore.addListener(removals(detector::forget));
+            case DecisionRecorder.Source source -> source.recordDecisionsWith(new MetricsDecisionRecorder(metrics));
             default -> {
             }
         }

@@ -31,6 +31,8 @@ import dev.lodestar.epp.framework.scheduling.Scheduler;
 import dev.lodestar.epp.framework.scheduling.SchedulerProfile;
 import dev.lodestar.epp.framework.scheduling.Scorer;
 import dev.lodestar.epp.framework.scheduling.WeightedScorer;
+import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
+import dev.lodestar.epp.plugins.attributes.PrefixCacheMatchInfo;
 import dev.lodestar.epp.plugins.prefixscorer.PrefixCacheScorer;
 import dev.lodestar.epp.spi.PoolSource;
 
@@ -48,6 +50,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -257,17 +260,43 @@ public final class ConfigLoader {
     }
 
     private void instantiate(List<PluginSpec> specs, Handle handle) {
+        Map<String, PluginSpec> byName = new LinkedHashMap<>();
         for (PluginSpec spec : specs) {
             if (spec.type() == null || spec.type().isEmpty()) {
                 throw new InvalidConfigException("plugin '" + spec.name() + "' is missing a type");
             }
-            if (handle.instances.containsKey(spec.name())) {
+            if (byName.putIfAbsent(spec.name(), spec) != null) {
                 throw new InvalidConfigException("duplicate plugin name '" + spec.name() + "'");
             }
-            handle.add(spec.name(), create(spec.type(), spec.name(), spec.parameters(), handle));
         }
+        // A factory may look up a plugin declared later in the file (upstream orders instantiation by such
+        // references, e.g. a profile handler's deciders); the handle then creates it on demand.
+        handle.pending(byName, spec -> create(spec.type(), spec.name(), spec.parameters(), handle));
+        for (PluginSpec spec : specs) {
+            handle.ensure(spec.name());
+        }
+        handle.inFileOrder(byName.keySet());
         PrefixCacheScorer.missingDefaultProducer(List.copyOf(handle.instances.values()), handle)
+                .or(() -> missingDefaultPrefixProducer(handle))
                 .ifPresent(producer -> handle.add(producer.typedName().name(), producer));
+    }
+
+    /**
+     * Upstream creates a missing data producer: when a plugin other than a prefix-cache-scorer (e.g. the
+     * {@code prefix-based-pd-decider}) reads the default approximate prefix producer's match info and none
+     * is configured, one with the default parameters.
+     */
+    private static Optional<ApproxPrefixCacheProducer> missingDefaultPrefixProducer(Handle handle) {
+        String key = PrefixCacheMatchInfo.key(PrefixCacheMatchInfo.DEFAULT_PRODUCER).name();
+        boolean produced = handle.instances.values().stream()
+                .anyMatch(plugin -> plugin instanceof ProducerPlugin producer && producer.produces().contains(key));
+        boolean consumed = handle.instances.values().stream()
+                .anyMatch(plugin -> plugin instanceof ConsumerPlugin consumer && consumer.consumes().contains(key));
+        if (produced || !consumed || handle.instances.containsKey(ApproxPrefixCacheProducer.TYPE)) {
+            return Optional.empty();
+        }
+        return Optional.of(ApproxPrefixCacheProducer.create(ApproxPrefixCacheProducer.TYPE,
+                ApproxPrefixCacheProducer.Params.DEFAULTS, handle));
     }
 
     private Plugin create(String type, String name, JsonNode parameters, Handle handle) {
@@ -434,8 +463,13 @@ public final class ConfigLoader {
 
     /** The plugin instances so far, for factories and for wiring. */
     private static final class Handle implements PluginHandle {
-        private final Map<String, Plugin> instances = new LinkedHashMap<>();
+        private Map<String, Plugin> instances = new LinkedHashMap<>();
         private final Supplier<List<EndpointMetadata>> endpoints;
+        private Map<String, PluginSpec> pending = Map.of();
+        private Function<PluginSpec, Plugin> factory = spec -> {
+            throw new IllegalStateException("no plugin is pending");
+        };
+        private final Set<String> creating = new LinkedHashSet<>();
 
         private Handle(Supplier<List<EndpointMetadata>> endpoints) {
             this.endpoints = endpoints;
@@ -443,6 +477,35 @@ public final class ConfigLoader {
 
         void add(String name, Plugin plugin) {
             instances.put(name, plugin);
+        }
+
+        /** The plugins of the file, created by {@link #ensure} in file order or earlier on demand. */
+        void pending(Map<String, PluginSpec> specs, Function<PluginSpec, Plugin> create) {
+            this.pending = specs;
+            this.factory = create;
+        }
+
+        void ensure(String name) {
+            if (instances.containsKey(name) || !pending.containsKey(name)) {
+                return;
+            }
+            if (!creating.add(name)) {
+                throw new InvalidConfigException("plugins reference each other in a cycle: " + creating + " -> "
+                        + name);
+            }
+            Plugin plugin = factory.apply(pending.get(name));
+            creating.remove(name);
+            instances.put(name, plugin);
+        }
+
+        /** Puts the instances created on demand back in the order of the file (picker defaults, producer order). */
+        void inFileOrder(Collection<String> names) {
+            Map<String, Plugin> ordered = new LinkedHashMap<>();
+            for (String name : names) {
+                ordered.put(name, instances.get(name));
+            }
+            ordered.putAll(instances);
+            instances = ordered;
         }
 
         <T> Map<String, T> ofType(Class<T> type) {
@@ -469,6 +532,7 @@ public final class ConfigLoader {
 
         @Override
         public <T extends Plugin> Optional<T> plugin(String name, Class<T> type) {
+            ensure(name);
             Plugin plugin = instances.get(name);
             return type.isInstance(plugin) ? Optional.of(type.cast(plugin)) : Optional.empty();
         }

@@ -209,8 +209,10 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
                 if (!context.headersToSet().containsKey(name)) {
                     mutation.addSetHeaders(EnvoyMessages.setHeader(name, value));
                 }
-            } else if (!name.equals("content-length") && !name.equals(RequestControlHeaders.DESTINATION_ENDPOINT)) {
-                // Control headers a client sent must not reach the model server as if the EPP set them.
+            } else if (!name.equals("content-length") && !name.equals(RequestControlHeaders.DESTINATION_ENDPOINT)
+                    && !context.headersToSet().containsKey(name)) {
+                // Control headers a client sent must not reach the model server as if the EPP set them; one
+                // the EPP sets itself (e.g. x-prefiller-host-port) is overwritten instead.
                 removed.add(name);
             }
         });

@@ -93,6 +93,10 @@ public final class EppMetrics implements PluginTimer {
     private final Histogram flowControlRequestEnqueueDuration;
     private final Gauge flowControlQueueSize;
     private final Gauge flowControlQueueBytes;
+    private final Counter disaggDecisions;
+    private final Counter disaggDecisionsDeprecated;
+    private final Counter pdDecisions;
+    private final Counter pdDecisionsDeprecated;
     private final Gauge flowControlPoolSaturation;
 
     private EppMetrics(Builder builder) {
@@ -139,6 +143,19 @@ public final class EppMetrics implements PluginTimer {
                 "Matched prefix length divided by the prompt's prefix length, per lookup.", HIT_RATIO_BUCKETS);
         prefixIndexerHitBytes = histogram("inference_extension_prefix_indexer_hit_bytes",
                 "Matched prefix length in bytes, per lookup.", HIT_BYTES_BUCKETS);
+        // llm-d's disaggregation counters, each with its deprecated llm_d_inference_scheduler_ twin (fewer labels).
+        disaggDecisions = counter("llm_d_epp_disagg_decision_total",
+                "Total number of disaggregation routing decisions made", "plugin_name", "plugin_type", MODEL,
+                "decision_type");
+        disaggDecisionsDeprecated = counter("llm_d_inference_scheduler_disagg_decision_total",
+                "[Deprecated: Use llm_d_epp_disagg_decision_total] Total number of disaggregation routing decisions"
+                        + " made", MODEL, "decision_type");
+        pdDecisions = counter("llm_d_epp_pd_decision_total",
+                "Total number of P/D disaggregation decisions made", "plugin_name", "plugin_type", MODEL,
+                "decision_type");
+        pdDecisionsDeprecated = counter("llm_d_inference_scheduler_pd_decision_total",
+                "[Deprecated: Use llm_d_epp_pd_decision_total] Total number of P/D disaggregation decisions made",
+                MODEL, "decision_type");
         modelRewriteDecisions = counter("inference_extension_model_rewrite_decisions_total",
                 "Model rewrites applied, per InferenceModelRewrite, incoming model and chosen target model.",
                 "model_rewrite_name", MODEL, "target_model");
@@ -339,6 +356,20 @@ public final class EppMetrics implements PluginTimer {
     /** An InferenceModelRewrite rule turned {@code modelName} into {@code targetModel}. */
     public void modelRewriteDecision(String modelRewriteName, String modelName, String targetModel) {
         modelRewriteDecisions.labelValues(modelRewriteName, modelName, targetModel).inc();
+    }
+
+    // ---- disaggregation ----
+
+    /** A {@code disagg-profile-handler} routed a request through the stages {@code decisionType} names. */
+    public void disaggDecision(String pluginName, String pluginType, String modelName, String decisionType) {
+        disaggDecisions.labelValues(pluginName, pluginType, modelName, decisionType).inc();
+        disaggDecisionsDeprecated.labelValues(modelName, decisionType).inc();
+    }
+
+    /** A {@code pd-profile-handler}'s decider decided ({@code decode-only} or {@code prefill-decode}). */
+    public void pdDecision(String pluginName, String pluginType, String modelName, String decisionType) {
+        pdDecisions.labelValues(pluginName, pluginType, modelName, decisionType).inc();
+        pdDecisionsDeprecated.labelValues(modelName, decisionType).inc();
     }
 
     // ---- flow control ----

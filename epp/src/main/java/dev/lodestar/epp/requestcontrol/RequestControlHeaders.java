@@ -17,6 +17,15 @@ public final class RequestControlHeaders {
     public static final String DESTINATION_METADATA_NAMESPACE = "envoy.lb";
     public static final String SUBSET_METADATA_NAMESPACE = "envoy.lb.subset_hint";
 
+    /** llm-d P/D: the prefill endpoint ({@code ip:port}) the decode pod's sidecar sends the prefill to. */
+    public static final String PREFILLER_HOST_PORT = "x-prefiller-host-port";
+    /** llm-d E/P/D: the encode endpoints, comma-separated {@code ip:port}. */
+    public static final String ENCODER_HOSTS_PORTS = "x-encoder-hosts-ports";
+    /** llm-d: the endpoint holding the request's cached prefix, for P2P KV transfer. */
+    public static final String KV_CACHE_SOURCE_HOST_PORT = "x-kv-cache-source-host-port";
+    /** llm-d: deprecated data-parallel routing target. */
+    public static final String DATA_PARALLEL_HOST_PORT = "x-data-parallel-host-port";
+
     /** Objective (priority) header: GIE's name first, then llm-d Router's. */
     public static final List<String> OBJECTIVE = List.of("x-gateway-inference-objective", "x-llm-d-inference-objective");
     /** Model rewrite header. */
@@ -28,13 +37,16 @@ public final class RequestControlHeaders {
 
     /**
      * Headers the EPP owns: never echoed back to the proxy as request headers, and removed when a client
-     * sent them. {@code content-length} is owned because the EPP resets it to the re-serialized body.
+     * sent them. {@code content-length} is owned because the EPP resets it to the re-serialized body. The
+     * llm-d disaggregation headers are owned too, so a client cannot point a decode pod's sidecar at a host
+     * of its choice (upstream only overwrites them when it sets them).
      */
     public static final Set<String> SYSTEM_OWNED = Set.of(
             "x-gateway-inference-objective", "x-llm-d-inference-objective",
             "x-gateway-model-name-rewrite", "x-llm-d-model-name-rewrite",
             "x-gateway-inference-fairness-id", "x-llm-d-inference-fairness-id",
             DESTINATION_ENDPOINT_SUBSET, DESTINATION_ENDPOINT, DESTINATION_ENDPOINT_SERVED,
+            PREFILLER_HOST_PORT, ENCODER_HOSTS_PORTS, KV_CACHE_SOURCE_HOST_PORT, DATA_PARALLEL_HOST_PORT,
             "content-length");
 
     private RequestControlHeaders() {

@@ -10,23 +10,25 @@ import dev.lodestar.epp.discovery.FileDiscovery;
 import dev.lodestar.epp.framework.plugin.Plugin;
 import dev.lodestar.epp.framework.plugin.PluginParameters;
 import dev.lodestar.epp.framework.plugin.TypedName;
+import dev.lodestar.epp.framework.requestcontrol.PrepareDataPlugin;
 import dev.lodestar.epp.framework.scheduling.CycleState;
 import dev.lodestar.epp.framework.scheduling.LlmRequest;
 import dev.lodestar.epp.framework.scheduling.PluginTimer;
 import dev.lodestar.epp.framework.scheduling.ProfileHandler;
 import dev.lodestar.epp.framework.scheduling.ProfileRunResult;
 import dev.lodestar.epp.framework.scheduling.SchedulerProfile;
-import dev.lodestar.epp.plugins.queuescorer.QueueScorer;
 import dev.lodestar.epp.framework.scheduling.SchedulingResult;
 import dev.lodestar.epp.framework.scheduling.WeightedScorer;
 import dev.lodestar.epp.plugins.approxprefix.ApproxPrefixCacheProducer;
 import dev.lodestar.epp.plugins.concurrencydetector.ConcurrencyDetector;
+import dev.lodestar.epp.plugins.disagg.DisaggProfileHandler;
 import dev.lodestar.epp.plugins.inflightload.InFlightLoadProducer;
 import dev.lodestar.epp.plugins.labelselectorfilter.LabelSelectorFilter;
 import dev.lodestar.epp.plugins.maxscorepicker.MaxScorePicker;
 import dev.lodestar.epp.plugins.openaiparser.OpenAiParser;
 import dev.lodestar.epp.plugins.passthroughparser.PassthroughParser;
 import dev.lodestar.epp.plugins.prefixscorer.PrefixCacheScorer;
+import dev.lodestar.epp.plugins.queuescorer.QueueScorer;
 import dev.lodestar.epp.plugins.randompicker.RandomPicker;
 import dev.lodestar.epp.plugins.singleprofilehandler.SingleProfileHandler;
 import dev.lodestar.epp.plugins.utilizationdetector.UtilizationDetector;
@@ -586,6 +588,51 @@ class ConfigLoaderTest {
                 plugins: [{name: q1, type: queue-scorer}, {name: q2, type: queue-scorer}]
                 """);
         assertThat(weights(profile(twoNamed, "default"))).containsOnlyKeys("q1", "q2");
+    }
+
+    @Test
+    void aPluginReferencedByAnEarlierOneIsCreatedOnDemandAndKeptInFileOrder() {
+        EppConfig config = load(LLMD + """
+                plugins:
+                - type: disagg-profile-handler
+                  parameters: {deciders: {prefill: later-decider}}
+                - type: decode-filter
+                - {name: later-decider, type: always-disagg-pd-decider}
+                - type: prefill-filter
+                schedulingProfiles:
+                - {name: decode, plugins: [{pluginRef: decode-filter}]}
+                - {name: prefill, plugins: [{pluginRef: prefill-filter}]}
+                """);
+        DisaggProfileHandler handler = (DisaggProfileHandler) config.scheduler().profileHandler();
+        assertThat(handler.prefillDecider().map(decider -> (Plugin) decider))
+                .containsSame(config.plugins().get("later-decider"));
+        assertThat(List.copyOf(config.plugins().keySet()).subList(0, 4))
+                .containsExactly("disagg-profile-handler", "decode-filter", "later-decider", "prefill-filter");
+    }
+
+    @Test
+    void pluginsReferencingThemselvesOrEachOtherAreAnError() {
+        assertThatThrownBy(() -> load(LLMD + """
+                plugins:
+                - {name: h, type: disagg-profile-handler, parameters: {deciders: {prefill: h}}}
+                """)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("plugins reference each other in a cycle: [h] -> h");
+    }
+
+    @Test
+    void aDeciderReadingPrefixMatchesGetsTheDefaultApproximateProducer() {
+        EppConfig config = load(LLMD + """
+                plugins:
+                - type: disagg-profile-handler
+                  parameters: {deciders: {prefill: prefix-based-pd-decider}}
+                - {type: prefix-based-pd-decider, parameters: {nonCachedTokens: 8}}
+                - type: decode-filter
+                schedulingProfiles:
+                - {name: decode, plugins: [{pluginRef: decode-filter}]}
+                """);
+        assertThat(config.plugins().get("approx-prefix-cache-producer")).isInstanceOf(ApproxPrefixCacheProducer.class);
+        assertThat(config.prepareData())
+                .contains((PrepareDataPlugin) config.plugins().get("approx-prefix-cache-producer"));
     }
 
     @Test

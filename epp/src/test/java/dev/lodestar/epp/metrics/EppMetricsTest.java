@@ -355,6 +355,33 @@ class EppMetricsTest {
     }
 
     @Test
+    void disaggregationDecisionsAreCountedUnderLlmdsNamesAndTheirDeprecatedTwins() {
+        EppMetrics metrics = EppMetrics.builder().build();
+        metrics.disaggDecision("pd", "disagg-profile-handler", "llama", "prefill-decode");
+        metrics.disaggDecision("pd", "disagg-profile-handler", "llama", "prefill-decode");
+        metrics.disaggDecision("pd", "disagg-profile-handler", "llama", "decode-only");
+        metrics.pdDecision("old", "pd-profile-handler", "unknown", "decode-only");
+        PrometheusText text = scrape(metrics);
+
+        assertThat(text.types()).containsEntry("llm_d_epp_disagg_decision_total", "counter")
+                .containsEntry("llm_d_inference_scheduler_disagg_decision_total", "counter")
+                .containsEntry("llm_d_epp_pd_decision_total", "counter")
+                .containsEntry("llm_d_inference_scheduler_pd_decision_total", "counter");
+        assertThat(text.value("llm_d_epp_disagg_decision_total", Map.of("plugin_name", "pd",
+                "plugin_type", "disagg-profile-handler", "model_name", "llama", "decision_type", "prefill-decode")))
+                .contains(2.0);
+        assertThat(text.value("llm_d_inference_scheduler_disagg_decision_total",
+                Map.of("model_name", "llama", "decision_type", "decode-only"))).contains(1.0);
+        assertThat(text.value("llm_d_epp_pd_decision_total", Map.of("plugin_name", "old",
+                "plugin_type", "pd-profile-handler", "model_name", "unknown", "decision_type", "decode-only")))
+                .contains(1.0);
+        assertThat(text.value("llm_d_inference_scheduler_pd_decision_total",
+                Map.of("model_name", "unknown", "decision_type", "decode-only"))).contains(1.0);
+        assertThat(text.value("llm_d_inference_scheduler_pd_decision_total",
+                Map.of("model_name", "llama", "decision_type", "decode-only"))).isEmpty();
+    }
+
+    @Test
     void modelRewriteAndFlowControl() {
         EppMetrics metrics = EppMetrics.builder().build();
         metrics.modelRewriteDecision("canary", "llama", "llama-v2");

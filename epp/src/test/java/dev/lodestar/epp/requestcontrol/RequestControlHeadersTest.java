@@ -19,6 +19,9 @@ class RequestControlHeadersTest {
             "x-llm-d-inference-objective", "x-llm-d-inference-fairness-id", "x-llm-d-model-name-rewrite",
             // what the EPP injects: a client must not be able to set it
             "x-gateway-destination-endpoint", "x-gateway-destination-endpoint-served",
+            // llm-d disaggregation targets for the decode pod's sidecar: set by the EPP only
+            "x-prefiller-host-port", "x-encoder-hosts-ports", "x-kv-cache-source-host-port",
+            "x-data-parallel-host-port",
             // reset to the re-serialized body's length
             "content-length"})
     void controlHeadersAreSystemOwned(String name) {
