@@ -19,11 +19,38 @@ final class HandshakeClient {
         this.expectedBlockBytes = expectedBlockBytes;
     }
 
+    /** Up to {@value #ATTEMPT_MILLIS} ms per attempt, new socket each time, until the timeout: about 1 in 6
+     *  first requests on a fresh jeromq connection went unanswered here (cause not found), a second one is. */
+    static final long ATTEMPT_MILLIS = 1_000;
+
     EngineMetadata fetch(RemoteEngine remote) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            boolean last = left <= ATTEMPT_MILLIS;
+            try {
+                return attempt(remote, Math.max(1, Math.min(left, ATTEMPT_MILLIS)));
+            } catch (NoReply e) {
+                if (last) {
+                    throw new KvTransferException.HandshakeFailed("handshake with " + remote + ": no reply from "
+                            + remote.zmqAddress() + " within " + timeout
+                            + " (is the prefill engine's side channel listening there?)", null);
+                }
+            }
+        }
+    }
+
+    private static final class NoReply extends Exception {
+        NoReply() {
+            super(null, null, false, false);
+        }
+    }
+
+    private EngineMetadata attempt(RemoteEngine remote, long attemptMillis) throws NoReply {
         ZMQ.Socket socket = zmq.createSocket(SocketType.REQ);
         try {
             socket.setLinger(0);
-            int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+            int millis = (int) attemptMillis;
             socket.setReceiveTimeOut(millis);
             socket.setSendTimeOut(millis);
             socket.connect(remote.zmqAddress());
@@ -33,9 +60,7 @@ final class HandshakeClient {
             }
             byte[] reply = socket.recv();
             if (reply == null) {
-                throw new KvTransferException.HandshakeFailed("handshake with " + remote + ": no reply from "
-                        + remote.zmqAddress() + " within " + timeout
-                        + " (is the prefill engine's side channel listening there?)", null);
+                throw new NoReply();
             }
             EngineMetadata md;
             try {

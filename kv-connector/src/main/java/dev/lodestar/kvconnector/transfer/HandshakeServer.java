@@ -31,7 +31,6 @@ final class HandshakeServer implements AutoCloseable {
         this.reply = reply.get();
         this.socket = zmq.createSocket(SocketType.ROUTER);
         socket.setLinger(0);
-        socket.setReceiveTimeOut(POLL_MILLIS);
         String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
         try {
             // "*" lets the kernel pick a free ephemeral port; jeromq's bindToRandomPort guesses ports and, with
@@ -52,10 +51,15 @@ final class HandshakeServer implements AutoCloseable {
     }
 
     private void serve() {
+        ZMQ.Poller poller = zmq.createPoller(1);
+        poller.register(socket, ZMQ.Poller.POLLIN);
         while (running) {
             ZMsg msg;
             try {
-                msg = ZMsg.recvMsg(socket);
+                if (poller.poll(POLL_MILLIS) <= 0 || !poller.pollin(0)) {
+                    continue;
+                }
+                msg = ZMsg.recvMsg(socket, ZMQ.DONTWAIT);
             } catch (ZMQException e) {
                 if (running) {
                     LOG.log(Level.WARNING, "handshake side channel receive failed", e);
@@ -88,6 +92,7 @@ final class HandshakeServer implements AutoCloseable {
             out.add(answer);
             out.send(socket);
         }
+        poller.close();
     }
 
     @Override

@@ -178,7 +178,8 @@ public final class KvTransferEngine implements AutoCloseable {
         static final Optional<String> REASON = probe();
 
         private static Optional<String> probe() {
-            try (UcpContext c = new UcpContext(new UcpParams().requestRmaFeature().requestAmFeature())) {
+            try {
+                new UcpContext(new UcpParams().requestRmaFeature().requestAmFeature()).close();
                 return Optional.empty();
             } catch (Throwable t) {
                 return Optional.of("UCX is not usable here (" + t + "). The transfer engine needs UCX's shared"
