@@ -235,44 +235,51 @@ public final class KvTransferEngine implements AutoCloseable {
             throw new IllegalStateException("pull() called on the engine's progress thread; use pullAsync()");
         }
         Duration timeout = request.timeout().orElse(config.pullTimeout());
-        return await(pullAsync(request), timeout.plus(config.handshakeTimeout()).plusSeconds(10), "pull");
+        // Handshake and submission on the calling thread: no hop through the caller pool.
+        return await(submit(request, System.nanoTime()), timeout.plus(config.handshakeTimeout()).plusSeconds(10),
+                "pull");
     }
 
     /** {@link #pull} without blocking: the future fails with the same exceptions. Dependent stages run on
      *  the engine's caller threads, never on the progress thread. */
     public CompletableFuture<PullResult> pullAsync(PullRequest request) {
-        CompletableFuture<PullResult> result = new CompletableFuture<>();
-        if (closed.get()) {
-            result.completeExceptionally(new KvTransferException.EngineClosed("engine " + engineId() + " is closed"));
-            return result;
-        }
         long start = System.nanoTime();
-        Duration timeout = request.timeout().orElse(config.pullTimeout());
+        CompletableFuture<PullResult> result;
         try {
-            checkLocalIds(request);
-        } catch (KvTransferException e) {
-            result.completeExceptionally(e);
-            return result;
+            result = CompletableFuture.supplyAsync(() -> submit(request, start), callers)
+                    .thenCompose(Function.identity());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result = CompletableFuture.failedFuture(new KvTransferException.EngineClosed("engine " + engineId()
+                    + " is closed"));
         }
-        CompletableFuture.runAsync(() -> {
-            try {
-                PeerLookup lookup = peer(request.remote());
-                checkRemoteIds(request, lookup.peer().metadata);
-                PullOp op = new PullOp(request, lookup.peer(), start, start + timeout.toNanos(), lookup.handshake(),
-                        result);
-                loop.call(() -> {
-                    startOp(op);
-                    return null;
-                }).whenComplete((ignored, failure) -> {
-                    if (failure != null) {
-                        result.completeExceptionally(unwrap(failure));
-                    }
-                });
-            } catch (Throwable t) {
-                result.completeExceptionally(unwrap(t));
-            }
-        }, callers);
         return result.thenApplyAsync(Function.identity(), callers);
+    }
+
+    /** Validates, handshakes if needed (blocking), hands the pull to the progress thread; the future completes
+     *  on the progress thread. */
+    private CompletableFuture<PullResult> submit(PullRequest request, long start) {
+        CompletableFuture<PullResult> result = new CompletableFuture<>();
+        try {
+            if (closed.get()) {
+                throw new KvTransferException.EngineClosed("engine " + engineId() + " is closed");
+            }
+            checkLocalIds(request);
+            Duration timeout = request.timeout().orElse(config.pullTimeout());
+            PeerLookup lookup = peer(request.remote());
+            checkRemoteIds(request, lookup.peer().metadata);
+            PullOp op = new PullOp(request, lookup.peer(), start, start + timeout.toNanos(), lookup.handshake(), result);
+            loop.call(() -> {
+                startOp(op);
+                return null;
+            }).whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    result.completeExceptionally(unwrap(failure));
+                }
+            });
+        } catch (Throwable t) {
+            result.completeExceptionally(unwrap(t));
+        }
+        return result;
     }
 
     private void checkLocalIds(PullRequest request) {

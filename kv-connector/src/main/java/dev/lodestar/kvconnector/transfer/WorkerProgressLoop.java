@@ -108,7 +108,9 @@ final class WorkerProgressLoop {
                 if (didWork) {
                     lastEvent = now;
                 } else if (busy.getAsBoolean() || now - lastEvent < TimeUnit.MICROSECONDS.toNanos(SPIN_MICROS)) {
-                    Thread.onSpinWait();
+                    // yield, not onSpinWait: on a small, busy machine the thread waiting for our result may
+                    // need this core.
+                    Thread.yield();
                 } else if (tasks.isEmpty() && !stopping) {
                     LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(IDLE_PARK_MICROS));
                 }
