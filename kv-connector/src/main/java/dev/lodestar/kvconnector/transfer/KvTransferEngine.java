@@ -83,6 +83,7 @@ public final class KvTransferEngine implements AutoCloseable {
     // Touched only on the progress thread.
     private final Set<PullOp> activeOps = new HashSet<>();
     private final List<ClosingEndpoint> closing = new ArrayList<>();
+    private final List<Peer> toClose = new ArrayList<>();
 
     private final AtomicInteger endpoints = new AtomicInteger();
     private final AtomicInteger remoteKeys = new AtomicInteger();
@@ -123,7 +124,7 @@ public final class KvTransferEngine implements AutoCloseable {
         this.allocator = new KvBlockAllocator(layout.numBlocks(), config.pinTimeout(), timer);
         this.handshakeClient = new HandshakeClient(zmq, config.handshakeTimeout(), layout.blockBytes());
         this.loop = new WorkerProgressLoop("kv-ucx-progress-" + config.engineId(), worker,
-                () -> !activeOps.isEmpty() || !closing.isEmpty(), this::tick, this::progressFailed,
+                () -> !activeOps.isEmpty() || !closing.isEmpty() || !toClose.isEmpty(), this::tick, this::progressFailed,
                 this::releaseUcx);
         byte[] workerAddress;
         byte[] rkey;
@@ -320,6 +321,7 @@ public final class KvTransferEngine implements AutoCloseable {
         UcpRemoteKey rkey;
         final Set<PullOp> ops = new HashSet<>();
         boolean failed;
+        boolean closeGracefully;
         String failure = "";
         int failureStatus;
 
@@ -395,14 +397,22 @@ public final class KvTransferEngine implements AutoCloseable {
         for (PullOp op : peer.ops) {
             op.fail(status, why, now);
         }
-        closeEndpoint(peer);
+        // Closed from tick(), never here: this often runs inside a UCX callback of the same endpoint (a flush
+        // completion, the error handler), and closing an endpoint from there aborted the process.
+        toClose.add(peer);
     }
 
     private void closeEndpoint(Peer peer) {
+        if (peer.endpoint == null) {
+            return;
+        }
         UcpRequest request = null;
         if (peer.endpoint != null) {
             try {
-                request = config.peerFailureDetection() ? peer.endpoint.closeNonBlockingForce()
+                // Force only for a failed peer: force-closing a live peer's endpoint with gets in flight left
+                // replies pending on the peer's side, and UCX 1.13 then aborted in that worker's destroy
+                // (assertion in self.c via uct_tcp_ep_pending_purge).
+                request = config.peerFailureDetection() && !peer.closeGracefully ? peer.endpoint.closeNonBlockingForce()
                         : peer.endpoint.closeNonBlockingFlush();
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "closing endpoint", e);
@@ -430,6 +440,10 @@ public final class KvTransferEngine implements AutoCloseable {
         int blocksDone;
         long bytes;
         int gets;
+        List<Run> runs = List.of();
+        int nextRun;
+        int getsInFlight;
+        long bytesInFlight;
         boolean posting;
         boolean notifying;
         boolean finished;
@@ -499,24 +513,53 @@ public final class KvTransferEngine implements AutoCloseable {
         for (int[] r : coalesce(op.request.remoteBlockIds(), op.request.localBlockIds())) {
             runs.add(new Run(r[0], r[1], r[2]));
         }
+        op.runs = runs;
         op.runsTotal = runs.size();
+        postGets(op);
+        checkDone(op);
+    }
+
+    /**
+     * Posts gets while fewer than {@value #WINDOW_GETS} gets and {@value #WINDOW_BYTES} bytes of this pull
+     * are in flight; each completion posts more. The window bounds what a failure mid-pull leaves in flight
+     * (the rest is never posted). One request and callback per get: implicit gets closed by an endpoint flush
+     * were cheaper, but UCX 1.13's TCP transport then aborted the process (assertion
+     * {@code UCT_TCP_EP_FLAG_PUT_TX_WAITING_ACK} in tcp_ep.c) when a peer failed.
+     */
+    private void postGets(PullOp op) {
+        if (op.posting) {
+            return;
+        }
         op.posting = true;
         int blockBytes = layout.blockBytes();
-        for (Run run : runs) {
-            if (op.error != null) {
-                op.runsDone++;
-                continue;
+        while (op.nextRun < op.runs.size() && !op.finished
+                && op.getsInFlight < WINDOW_GETS && op.bytesInFlight < WINDOW_BYTES) {
+            if (op.error != null || op.peer.failed || op.peer.endpoint == null) {
+                op.fail(op.peer.failureStatus, op.peer.failed ? op.peer.failure : "endpoint closed", System.nanoTime());
+                op.runsDone += op.runs.size() - op.nextRun;
+                op.nextRun = op.runs.size();
+                break;
             }
+            Run run = op.runs.get(op.nextRun++);
             long length = (long) run.blocks() * blockBytes;
             long remoteAddress = op.peer.metadata.baseAddress() + (long) run.remoteBlock() * blockBytes;
             long localAddress = baseAddress + layout.offsetOf(run.localBlock());
             inflightRequests.incrementAndGet();
+            op.getsInFlight++;
+            op.bytesInFlight += length;
+            // jucx can both call onError and throw for one get (posting on a failed endpoint): count it once.
+            boolean[] counted = {false};
+            Runnable done = () -> {
+                if (!counted[0]) {
+                    counted[0] = true;
+                    getDone(op, length);
+                }
+            };
             try {
                 op.peer.endpoint.getNonBlocking(remoteAddress, op.peer.rkey, localAddress, length, new UcxCallback() {
                     @Override
                     public void onSuccess(UcpRequest request) {
-                        inflightRequests.decrementAndGet();
-                        op.runsDone++;
+                        done.run();
                         op.blocksDone += run.blocks();
                         op.bytes += length;
                         op.request.progress().ifPresent(listener -> {
@@ -526,27 +569,37 @@ public final class KvTransferEngine implements AutoCloseable {
                                 LOG.log(Level.WARNING, "pull progress listener failed", e);
                             }
                         });
+                        postGets(op);
                         checkDone(op);
                     }
 
                     @Override
                     public void onError(int status, String message) {
-                        inflightRequests.decrementAndGet();
-                        op.runsDone++;
+                        done.run();
                         op.fail(status, "RMA get failed: " + message, System.nanoTime());
+                        postGets(op);
                         checkDone(op);
                     }
                 });
                 op.gets++;
             } catch (RuntimeException e) {
-                inflightRequests.decrementAndGet();
-                op.runsDone++;
+                done.run();
                 op.fail(0, "RMA get could not be posted: " + e.getMessage(), System.nanoTime());
             }
         }
         op.posting = false;
-        checkDone(op);
     }
+
+    private void getDone(PullOp op, long length) {
+        inflightRequests.decrementAndGet();
+        op.getsInFlight--;
+        op.bytesInFlight -= length;
+        op.runsDone++;
+    }
+
+    /** Per pull: gets in flight at most, and bytes in flight at most (a get of a larger run goes alone). */
+    static final int WINDOW_GETS = 64;
+    static final long WINDOW_BYTES = 64L << 20;
 
     private void checkDone(PullOp op) {
         if (op.finished || op.posting || op.notifying) {
@@ -557,7 +610,6 @@ public final class KvTransferEngine implements AutoCloseable {
             // a pull that is already late.
             op.timedOut = true;
             op.fail(0, "timed out", System.nanoTime());
-            invalidate(op.peer, 0, op.describe() + " timed out");
         }
         if (op.runsDone < op.runsTotal) {
             return;
@@ -621,19 +673,27 @@ public final class KvTransferEngine implements AutoCloseable {
     }
 
     private void tick() {
-        if (activeOps.isEmpty() && closing.isEmpty()) {
+        if (activeOps.isEmpty() && closing.isEmpty() && toClose.isEmpty()) {
             return;
         }
+        for (Peer peer : List.copyOf(toClose)) {
+            closeEndpoint(peer);
+        }
+        toClose.clear();
         long now = System.nanoTime();
         for (PullOp op : List.copyOf(activeOps)) {
             if (!op.finished && !op.timedOut && now - op.deadline > 0) {
+                // A late pull posts nothing more and fails once its gets in flight have landed; the endpoint
+                // stays (closing it with gets in flight left the peer's replies pending, and UCX 1.13 then
+                // crashed in that peer's worker destroy, in ucp_mem_rereg_mds via uct_tcp_ep_pending_purge).
                 op.timedOut = true;
                 op.fail(0, "timed out", now);
-                invalidate(op.peer, 0, op.describe() + " timed out");
             }
             if (!op.finished && now - op.graceDeadline > 0) {
                 LOG.warning(() -> op.describe() + ": " + (op.runsTotal - op.runsDone)
-                        + " gets still unanswered after the endpoint was closed; giving up on them");
+                        + " gets still unanswered " + FAILED_OP_GRACE_NANOS / 1_000_000_000
+                        + " s after the pull failed; dropping the engine");
+                invalidate(op.peer, op.errorStatus, op.error == null ? "gets unanswered" : op.error);
                 finish(op);
             }
         }
@@ -720,10 +780,12 @@ public final class KvTransferEngine implements AutoCloseable {
             Peer peer = f.getNow(null);
             if (peer != null && !peer.failed) {
                 peer.failed = true;
-                closeEndpoint(peer);
+                peer.closeGracefully = true;
+                toClose.add(peer);
             }
         }
         peers.clear();
+        tick();
         long deadline = System.nanoTime() + CLOSE_EP_NANOS;
         while (!closing.isEmpty() && System.nanoTime() - deadline < 0) {
             try {

@@ -42,8 +42,8 @@ public record PullRequest(RemoteEngine remote, String remoteRequestId, List<Inte
         return new Builder(remote, remoteRequestId);
     }
 
-    /** Called on the progress thread after each block (or run of contiguous blocks) lands. Blocking in it
-     *  stalls every transfer of the engine, so keep it short. */
+    /** Called on the progress thread after each get (one block, or a run of contiguous blocks) lands.
+     *  Blocking in it stalls every transfer of the engine, so keep it short. */
     @FunctionalInterface
     public interface PullProgressListener {
         void blocksDone(int blocksDone, int blocksTotal);

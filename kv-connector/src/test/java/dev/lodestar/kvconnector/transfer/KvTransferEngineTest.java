@@ -70,7 +70,7 @@ class KvTransferEngineTest {
     }
 
     private static void assertNoLeaks(KvTransferEngine decode) {
-        eventually("decode engine holds no UCX resources", () -> {
+        eventually(() -> "decode engine holds no UCX resources: " + decode.resources(), () -> {
             KvTransferEngine.Resources r = decode.resources();
             return r.endpoints() == 0 && r.remoteKeys() == 0 && r.inflightRequests() == 0 && r.activePulls() == 0
                     && r.cachedPeers() == 0;
@@ -91,6 +91,7 @@ class KvTransferEngineTest {
         assertThat(result.blocks()).isEqualTo(512);
         assertThat(result.bytes()).isEqualTo(512L * 16 * 1024);
         assertThat(result.gets()).isEqualTo(512);
+        assertThat(result.handshake()).isTrue();
         assertThat(result.handshake()).isTrue();
         assertPattern(decode, local, "req-many", 0);
         assertThat(p.released().get(15, TimeUnit.SECONDS)).isEqualTo(Release.NOTIFIED);
@@ -178,10 +179,11 @@ class KvTransferEngineTest {
 
     @Test
     void aPeerThatDiesMidPullFailsThePullAndLeavesNothingBehind() {
-        KvTransferEngine prefill = engine(256 * 1024, 64);
-        KvTransferEngine decode = engine(256 * 1024, 64);
-        Prefilled p = prefill(prefill, "req-dies", 64);
-        List<Integer> local = new ArrayList<>(decode.allocator().allocate(64));
+        // 128 separate gets = 4 chunks; at most 2 are in flight, so the last ones go to a dead peer.
+        KvTransferEngine prefill = engine(64 * 1024, 128);
+        KvTransferEngine decode = engine(64 * 1024, 128);
+        Prefilled p = prefill(prefill, "req-dies", 128);
+        List<Integer> local = new ArrayList<>(decode.allocator().allocate(128));
         Collections.reverse(local);
         int[] seenWhenKilled = {-1};
 
@@ -199,12 +201,12 @@ class KvTransferEngineTest {
                 .isInstanceOf(KvTransferException.PeerFailed.class)
                 .hasMessageContaining("req-dies")
                 .hasMessageContaining(prefill.engineId());
-        assertThat(seenWhenKilled[0]).isBetween(1, 63);
+        assertThat(seenWhenKilled[0]).isBetween(1, 96);
         assertNoLeaks(decode);
     }
 
     @Test
-    void aPullPastItsDeadlineTimesOutDropsThePeerAndTheNextPullHandshakesAgain() throws Exception {
+    void aPullPastItsDeadlineTimesOutAfterItsGetsLandAndTheConnectionServesTheNextPull() throws Exception {
         KvTransferEngine prefill = engine(64 * 1024, 32);
         KvTransferEngine decode = engine(64 * 1024, 32);
         Prefilled p = prefill(prefill, "req-slow", 8);
@@ -229,12 +231,14 @@ class KvTransferEngineTest {
                 .isInstanceOf(KvTransferException.PullTimedOut.class)
                 .hasMessageContaining("req-slow")
                 .hasMessageContaining("PT0.2S");
-        assertNoLeaks(decode);
+        eventually(() -> "nothing in flight: " + decode.resources(), () -> decode.resources().inflightRequests() == 0
+                && decode.resources().activePulls() == 0);
+        assertThat(decode.resources().endpoints()).isEqualTo(1);
         assertThat(prefill.allocator().pinned("req-slow")).isPresent();
 
         PullResult again = decode.pull(PullRequest.builder(prefill.sideChannel(), "req-slow")
                 .blocks(p.blockIds(), local).build());
-        assertThat(again.handshake()).isTrue();
+        assertThat(again.handshake()).isFalse();
         assertPattern(decode, local, "req-slow", 0);
         assertThat(p.released().get(15, TimeUnit.SECONDS)).isEqualTo(Release.NOTIFIED);
     }

@@ -26,10 +26,14 @@ final class UcxTestSupport {
 
     /** Polls a condition that another thread makes true (a release, an endpoint close), bounded. */
     static void eventually(String what, BooleanSupplier condition) {
+        eventually(() -> what, condition);
+    }
+
+    static void eventually(java.util.function.Supplier<String> what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
-                fail("not within 15 s: " + what);
+                fail("not within 15 s: " + what.get());
             }
             Thread.onSpinWait();
             Thread.yield();
