@@ -29,9 +29,12 @@ public final class SidecarMain implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8000", description = "the port the sidecar is listening on")
     int port;
 
-    @Option(names = {"--model-server-port", "--vllm-port"}, defaultValue = "8200",
-            description = "the port the model server is listening on (--vllm-port is the deprecated name)")
-    int modelServerPort;
+    @Option(names = "--model-server-port", description = "the port the model server is listening on (default 8200)")
+    Integer modelServerPort;
+
+    /** Upstream's deprecated name of {@code --model-server-port}, which wins when both are given. */
+    @Option(names = "--vllm-port", hidden = true)
+    Integer vllmPort;
 
     @Option(names = "--kv-connector", defaultValue = "nixlv2",
             description = "the KV protocol between prefiller and decoder. Supported: nixlv2")
@@ -98,7 +101,9 @@ public final class SidecarMain implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--prefill-retry-backoff: " + e.getMessage());
         }
-        return new SidecarConfig(port, modelServerPort, connector, pool, poolGroup, enablePrefillerSampling,
+        int effectiveModelServerPort = modelServerPort != null ? modelServerPort
+                : vllmPort != null ? vllmPort : SidecarConfig.DEFAULT_MODEL_SERVER_PORT;
+        return new SidecarConfig(port, effectiveModelServerPort, connector, pool, poolGroup, enablePrefillerSampling,
                 secureProxy, Optional.ofNullable(certPath), SidecarConfig.Stage.parseList("--enable-tls", enableTls),
                 SidecarConfig.Stage.parseList("--tls-insecure-skip-verify", tlsInsecureSkipVerify),
                 prefillMaxRetries, backoff, maxIdleConnsPerHost);

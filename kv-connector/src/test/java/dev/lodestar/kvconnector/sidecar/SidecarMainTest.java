@@ -49,8 +49,9 @@ class SidecarMainTest {
     }
 
     @Test
-    void modelServerPortIsTheCurrentNameOfVllmPort() {
+    void modelServerPortIsTheCurrentNameOfVllmPortAndWinsOverIt() {
         assertThat(parse("--model-server-port", "8300").modelServerPort()).isEqualTo(8300);
+        assertThat(parse("--vllm-port", "8001", "--model-server-port", "8300").modelServerPort()).isEqualTo(8300);
     }
 
     @Test
