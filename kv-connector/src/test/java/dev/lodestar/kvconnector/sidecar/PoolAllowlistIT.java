@@ -24,8 +24,9 @@ import java.util.function.Supplier;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The SSRF allowlist against a real kube-apiserver and etcd (our CRDs installed): the InferencePool's ready pods,
- * by IP and by name, as they come and go; and the sidecar refusing a prefill target outside the pool.
+ * The SSRF allowlist against a real kube-apiserver and etcd (our CRDs installed, RBAC enforced): the InferencePool's
+ * ready pods, by IP and by name, as they come and go, read with upstream's sidecar permissions only; and the sidecar
+ * refusing a prefill target outside the pool.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(180)
@@ -67,6 +68,31 @@ class PoolAllowlistIT {
         return name;
     }
 
+    /** A service account with upstream's sidecar RBAC only: read InferencePools and Pods of its namespace. */
+    private KubernetesClient sidecarAccount(String namespace) {
+        server.applyYaml("""
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: Role
+                metadata: {name: pd-sidecar, namespace: %1$s}
+                rules:
+                  - apiGroups: [inference.networking.k8s.io]
+                    resources: [inferencepools]
+                    verbs: [get, list, watch]
+                  - apiGroups: [""]
+                    resources: [pods]
+                    verbs: [get, list, watch]
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: {name: pd-sidecar, namespace: %1$s}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pd-sidecar}
+                subjects:
+                  - {kind: ServiceAccount, name: pd-sidecar, namespace: %1$s}
+                """.formatted(namespace));
+        return server.clientAs("system:serviceaccount:" + namespace + ":pd-sidecar", "system:serviceaccounts",
+                "system:serviceaccounts:" + namespace);
+    }
+
     private void createPod(String namespace, String name, boolean inPool, String ip, boolean ready) {
         client.pods().inNamespace(namespace).resource(new PodBuilder()
                 .withNewMetadata().withName(name)
@@ -102,8 +128,8 @@ class PoolAllowlistIT {
         createPod(namespace, "prefill-1", true, "10.3.0.2", false);
         createPod(namespace, "outsider", false, "10.3.0.9", true);
 
-        try (PoolAllowlist allowlist = PoolAllowlist.watch(client, new SidecarConfig.PoolRef(namespace, "pool"),
-                SidecarConfig.DEFAULT_POOL_GROUP)) {
+        try (PoolAllowlist allowlist = PoolAllowlist.watch(sidecarAccount(namespace),
+                new SidecarConfig.PoolRef(namespace, "pool"), SidecarConfig.DEFAULT_POOL_GROUP)) {
             assertThat(allowlist.awaitSynced(WAIT)).isTrue();
             awaitEquals("the ready pod of the pool", Set.of("10.3.0.1", "prefill-0"), allowlist::hosts);
             assertThat(allowlist.allows("10.3.0.1:8000")).isTrue();

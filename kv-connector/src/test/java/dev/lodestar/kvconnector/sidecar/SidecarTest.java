@@ -235,6 +235,47 @@ class SidecarTest {
     }
 
     @Test
+    void aClientThatLeavesMidStreamAbortsTheDecodeStream() throws Exception {
+        start(plain());
+        CountDownLatch clientLeft = new CountDownLatch(1);
+        CountDownLatch decoderCutOff = new CountDownLatch(1);
+        decoder.answer((request, res) -> {
+            res.header("Content-Type", "text/event-stream");
+            OutputStream out = res.outputStream();
+            try {
+                out.write("data: {\"n\":0}\n\n".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                clientLeft.await(20, TimeUnit.SECONDS);
+                for (int n = 1; n < 100_000; n++) {
+                    out.write(("data: {\"n\":" + n + "}\n\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+            } catch (RuntimeException e) {
+                decoderCutOff.countDown(); // the sidecar closed the decode connection
+                throw e;
+            }
+        });
+        byte[] body = "{\"model\":\"m\",\"messages\":[],\"stream\":true}".getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", sidecar.port())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: sidecar\r\n" + PrefillTargets.HEADER + ": "
+                    + prefill.hostPort() + "\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            BufferedReader reader = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = reader.readLine()) != null && !line.contains("{\"n\":0}")) {
+                // status line, headers, chunk sizes
+            }
+            assertThat(line).isNotNull();
+        }
+        clientLeft.countDown();
+        assertThat(decoderCutOff.await(20, TimeUnit.SECONDS)).as("the decode stream was closed").isTrue();
+    }
+
+    @Test
     void responsesApiForcesMaxOutputTokens() throws Exception {
         start(plain());
         String body = "{\"model\":\"m\",\"input\":\"hi\",\"max_output_tokens\":100,\"max_tokens\":7}";
