@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -162,17 +163,24 @@ public final class Sidecar implements AutoCloseable {
         headers.computeIfAbsent(REQUEST_ID, name -> new ArrayList<>()).add(requestId);
         String pathAndQuery = pathAndQuery(req);
 
+        URI prefillUri;
+        try {
+            prefillUri = prefillClient.uri(prefillHostPort, pathAndQuery);
+        } catch (IllegalArgumentException e) {
+            reply(res, SidecarErrors.badGateway("invalid prefill target '" + prefillHostPort + "': " + e.getMessage()));
+            return;
+        }
         byte[] prefillBody = json(NixlV2Bodies.prefill(original, api));
-        Optional<BufferedResponse> prefill = prefill(req, prefillClient.uri(prefillHostPort, pathAndQuery),
-                headers, prefillBody, requestId);
+        Optional<BufferedResponse> prefill = prefill(req, prefillUri, headers, prefillBody, requestId);
         if (prefill.isEmpty()) {
-            return; // the client is gone
+            replyToGoneClient(res);
+            return;
         }
         BufferedResponse prefillResponse = prefill.get();
         if (prefillResponse.status() < 200 || prefillResponse.status() > 299) {
             LOGGER.warning(() -> "prefill " + requestId + " at " + prefillHostPort + " answered "
                     + prefillResponse.status() + ": " + new String(prefillResponse.body(),
-                    java.nio.charset.StandardCharsets.UTF_8));
+                    StandardCharsets.UTF_8));
             copyHeaders(prefillResponse.headers(), res, true);
             res.status(prefillResponse.status()).send(prefillResponse.body());
             return;
@@ -197,6 +205,7 @@ public final class Sidecar implements AutoCloseable {
         if (clientGone(req)) {
             counters.clientGoneBeforeDecode.incrementAndGet();
             LOGGER.info(() -> "request " + requestId + ": the client left during the prefill; no decode leg");
+            replyToGoneClient(res);
             return;
         }
         byte[] decodeBody = json(NixlV2Bodies.decode(original, kvTransferParams));
@@ -339,7 +348,7 @@ public final class Sidecar implements AutoCloseable {
                 }
                 if (sse == null) {
                     // Upstream also treats a body that starts as an event stream as one, whatever its type says.
-                    sse = read >= 5 && new String(buffer, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)
+                    sse = read >= 5 && new String(buffer, 0, 5, StandardCharsets.US_ASCII)
                             .equals("data:");
                 }
                 if (sse) {
@@ -387,6 +396,18 @@ public final class Sidecar implements AutoCloseable {
     private static String pathAndQuery(ServerRequest req) {
         String query = req.query().rawValue();
         return req.path().rawPath() + (query.isEmpty() ? "" : "?" + query);
+    }
+
+    /**
+     * Ends the exchange of a client found gone, as upstream does (its reverse proxy answers 502 to a cancelled
+     * request): the write usually fails, and that failure is expected.
+     */
+    private static void replyToGoneClient(ServerResponse res) {
+        try {
+            reply(res, SidecarErrors.badGateway("the client closed the connection before the decode leg"));
+        } catch (RuntimeException expected) {
+            LOGGER.log(Level.FINE, "the reply to a client that left failed, as expected", expected);
+        }
     }
 
     private static void reply(ServerResponse res, SidecarErrors.Reply error) {

@@ -1,5 +1,6 @@
 package dev.lodestar.kvconnector.sidecar;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -48,7 +49,7 @@ public final class SidecarErrors {
         error.put("code", code);
         try {
             return new Reply(code, "application/json", MAPPER.writeValueAsBytes(error));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

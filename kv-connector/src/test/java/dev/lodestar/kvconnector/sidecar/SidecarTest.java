@@ -419,6 +419,15 @@ class SidecarTest {
     }
 
     @Test
+    void aPrefillTargetThatIsNoHostIs502() throws Exception {
+        start(plain());
+        HttpResponse<String> response = post("/v1/chat/completions", CHAT, PrefillTargets.HEADER, "bad host:80");
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(json(response.body()).get("type").asText()).isEqualTo("BadGateway");
+        assertThat(decoder.drain()).isEmpty();
+    }
+
+    @Test
     void aPrefillAnswerThatIsNotJsonIs400() throws Exception {
         start(plain());
         prefill.answer((request, res) -> res.status(200).send("not json"));
