@@ -7,21 +7,35 @@ import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * Whether a client's TCP connection is still open, read from the kernel's socket table ({@code /proc/net/tcp} and
- * {@code tcp6}). The sidecar asks before the decode leg: a client that hung up during the prefill gets no decode
- * (which would otherwise run to the end for nobody). Helidon gives a handler no signal of a peer's close, and reading
- * the socket ourselves would take bytes that belong to the server; the socket table shows the close (the
- * connection is in CLOSE_WAIT, or gone) without touching the socket.
+ * Which TCP connections are established, read from the kernel's socket table ({@code /proc/net/tcp} and
+ * {@code tcp6}). A client that hung up leaves its connection in CLOSE_WAIT (or gone), without the server reading
+ * from the socket: Helidon gives a handler no signal of a peer's close, and reading the socket ourselves would take
+ * bytes that belong to the server. Reading the table costs about as much as the kernel's connection hash table is
+ * large (milliseconds on big hosts), so {@link ClientHangupWatch} reads it once per period for every waiting request.
  */
 public final class ClientConnections {
     private static final List<Path> TABLES = List.of(Path.of("/proc/net/tcp"), Path.of("/proc/net/tcp6"));
     private static final String ESTABLISHED = "01";
 
     private ClientConnections() {
+    }
+
+    /** One connection, seen from its server side. */
+    public record Connection(InetSocketAddress local, InetSocketAddress remote) {
+        /** Empty for addresses that are not IP sockets. */
+        public static Optional<Connection> of(SocketAddress local, SocketAddress remote) {
+            return local instanceof InetSocketAddress localIp && remote instanceof InetSocketAddress remoteIp
+                    ? Optional.of(new Connection(new InetSocketAddress(localIp.getAddress(), localIp.getPort()),
+                    new InetSocketAddress(remoteIp.getAddress(), remoteIp.getPort())))
+                    : Optional.empty();
+        }
     }
 
     /** What the socket table says of one connection. */
@@ -34,14 +48,9 @@ public final class ClientConnections {
         UNKNOWN
     }
 
-    /**
-     * @param local  the server side of the connection (the sidecar's address and port)
-     * @param remote the client side
-     */
-    public static State state(SocketAddress local, SocketAddress remote) {
-        if (!(local instanceof InetSocketAddress localAddress) || !(remote instanceof InetSocketAddress remoteAddress)) {
-            return State.UNKNOWN;
-        }
+    /** The established connections now; empty when there is no socket table to read. */
+    public static Optional<Set<Connection>> established() {
+        Set<Connection> connections = new HashSet<>();
         boolean anyTable = false;
         for (Path table : TABLES) {
             List<String> lines;
@@ -53,37 +62,50 @@ public final class ClientConnections {
             anyTable = true;
             for (int i = 1; i < lines.size(); i++) {
                 String[] fields = lines.get(i).strip().split("\\s+");
-                if (fields.length < 4) {
+                if (fields.length < 4 || !fields[3].equals(ESTABLISHED)) {
                     continue;
                 }
-                if (matches(fields[1], localAddress) && matches(fields[2], remoteAddress)) {
-                    return fields[3].equals(ESTABLISHED) ? State.OPEN : State.CLOSED;
+                Optional<InetSocketAddress> local = address(fields[1]);
+                Optional<InetSocketAddress> remote = address(fields[2]);
+                if (local.isPresent() && remote.isPresent()) {
+                    connections.add(new Connection(local.get(), remote.get()));
                 }
             }
         }
-        return anyTable ? State.CLOSED : State.UNKNOWN;
+        return anyTable ? Optional.of(connections) : Optional.empty();
+    }
+
+    /** The state of one connection now (one read of the table). */
+    public static State state(SocketAddress local, SocketAddress remote) {
+        Optional<Connection> connection = Connection.of(local, remote);
+        Optional<Set<Connection>> established = established();
+        if (connection.isEmpty() || established.isEmpty()) {
+            return State.UNKNOWN;
+        }
+        return established.get().contains(connection.get()) ? State.OPEN : State.CLOSED;
     }
 
     /** {@code HEXADDR:HEXPORT}, the address as 32-bit words in host (little-endian) byte order. */
-    private static boolean matches(String entry, InetSocketAddress address) {
+    private static Optional<InetSocketAddress> address(String entry) {
         int colon = entry.indexOf(':');
-        if (colon < 0 || Integer.parseInt(entry.substring(colon + 1), 16) != address.getPort()) {
-            return false;
-        }
-        byte[] raw = HexFormat.of().parseHex(entry.substring(0, colon));
-        for (int word = 0; word + 4 <= raw.length; word += 4) {
-            byte b0 = raw[word];
-            byte b1 = raw[word + 1];
-            raw[word] = raw[word + 3];
-            raw[word + 1] = raw[word + 2];
-            raw[word + 2] = b1;
-            raw[word + 3] = b0;
+        if (colon < 0) {
+            return Optional.empty();
         }
         try {
+            byte[] raw = HexFormat.of().parseHex(entry.substring(0, colon));
+            for (int word = 0; word + 4 <= raw.length; word += 4) {
+                byte b0 = raw[word];
+                byte b1 = raw[word + 1];
+                raw[word] = raw[word + 3];
+                raw[word + 1] = raw[word + 2];
+                raw[word + 2] = b1;
+                raw[word + 3] = b0;
+            }
             // A v4-mapped v6 address comes back as the v4 address, as Java reports peers of a dual-stack socket.
-            return InetAddress.getByAddress(raw).equals(address.getAddress());
-        } catch (UnknownHostException e) {
-            return false;
+            return Optional.of(new InetSocketAddress(InetAddress.getByAddress(raw),
+                    Integer.parseInt(entry.substring(colon + 1), 16)));
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            return Optional.empty();
         }
     }
 }

@@ -60,7 +60,7 @@ public final class Sidecar implements AutoCloseable {
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization");
     /** Headers the JDK client sets itself and refuses from callers. */
     private static final Set<String> SET_BY_CLIENT = Set.of("host", "content-length", "expect", "upgrade", "connection");
-    /** How often a waiting prefill leg looks whether its client is still there. */
+    /** How often the socket table is read while prefill legs wait: a hang-up is seen within this. */
     private static final Duration CLIENT_CHECK_PERIOD = Duration.ofMillis(250);
     private static final int READ_BUFFER = 8192;
 
@@ -71,6 +71,7 @@ public final class Sidecar implements AutoCloseable {
     private final LegClient decodeClient;
     private final String decoderHostPort;
     private final Counters counters = new Counters();
+    private final ClientHangupWatch hangups = new ClientHangupWatch(CLIENT_CHECK_PERIOD);
     private WebServer server;
 
     private Sidecar(SidecarConfig config, PrefillAllowlist allowlist, IntUnaryOperator sampler) {
@@ -158,6 +159,13 @@ public final class Sidecar implements AutoCloseable {
             reply(res, SidecarErrors.badRequest("invalid JSON: " + jsonError(e)));
             return;
         }
+        try (ClientHangupWatch.Watch client = hangups.watch(req.localPeer().address(), req.remotePeer().address())) {
+            nixlV2(req, res, api, prefillHostPort, original, client);
+        }
+    }
+
+    private void nixlV2(ServerRequest req, ServerResponse res, ApiKind api, String prefillHostPort, ObjectNode original,
+                        ClientHangupWatch.Watch client) {
         String requestId = UUID.randomUUID().toString();
         Map<String, List<String>> headers = forwardedHeaders(req);
         headers.computeIfAbsent(REQUEST_ID, name -> new ArrayList<>()).add(requestId);
@@ -171,7 +179,7 @@ public final class Sidecar implements AutoCloseable {
             return;
         }
         byte[] prefillBody = json(NixlV2Bodies.prefill(original, api));
-        Optional<BufferedResponse> prefill = prefill(req, prefillUri, headers, prefillBody, requestId);
+        Optional<BufferedResponse> prefill = prefill(client, prefillUri, headers, prefillBody, requestId);
         if (prefill.isEmpty()) {
             replyToGoneClient(res);
             return;
@@ -202,7 +210,7 @@ public final class Sidecar implements AutoCloseable {
         }
         int cachedTokens = CachedTokensRewriter.cachedTokens(prefillJson);
 
-        if (clientGone(req)) {
+        if (client.hasHungUp()) {
             counters.clientGoneBeforeDecode.incrementAndGet();
             LOGGER.info(() -> "request " + requestId + ": the client left during the prefill; no decode leg");
             replyToGoneClient(res);
@@ -218,14 +226,14 @@ public final class Sidecar implements AutoCloseable {
      * The prefill leg, retried on 502/503/504 as configured; a connection failure counts as 502 (as Go's reverse
      * proxy answers). Empty when the client left meanwhile (the leg is then aborted).
      */
-    private Optional<BufferedResponse> prefill(ServerRequest req, URI uri, Map<String, List<String>> headers,
-                                               byte[] body, String requestId) {
+    private Optional<BufferedResponse> prefill(ClientHangupWatch.Watch client, URI uri,
+                                               Map<String, List<String>> headers, byte[] body, String requestId) {
         for (int attempt = 0; ; attempt++) {
             counters.prefillAttempts.incrementAndGet();
             CompletableFuture<HttpResponse<InputStream>> pending = prefillClient.send(uri, "POST", headers, body);
             BufferedResponse response;
             try {
-                Optional<HttpResponse<InputStream>> answered = awaitWhileClientThere(req, pending);
+                Optional<HttpResponse<InputStream>> answered = awaitWhileClientThere(client, pending);
                 if (answered.isEmpty()) {
                     counters.clientGoneBeforeDecode.incrementAndGet();
                     LOGGER.info(() -> "request " + requestId + ": the client left during the prefill; aborted it");
@@ -248,44 +256,39 @@ public final class Sidecar implements AutoCloseable {
             LOGGER.info(() -> "retrying prefill " + requestId + " to " + uri + " (attempt " + attemptNumber
                     + ", previous status " + previous + ")");
             try {
-                Thread.sleep(config.prefillRetryBackoff());
+                client.hungUp().get(config.prefillRetryBackoff().toNanos(), TimeUnit.NANOSECONDS);
+                counters.clientGoneBeforeDecode.incrementAndGet();
+                return Optional.empty();
+            } catch (TimeoutException backoffOver) {
+                // the client is still there: next attempt
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return Optional.of(response);
-            }
-            if (clientGone(req)) {
-                counters.clientGoneBeforeDecode.incrementAndGet();
-                return Optional.empty();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the hang-up future does not fail", e);
             }
         }
     }
 
     /** The response, or empty (and the exchange cancelled) once the client's connection is found closed. */
-    private Optional<HttpResponse<InputStream>> awaitWhileClientThere(
-            ServerRequest req, CompletableFuture<HttpResponse<InputStream>> pending) throws IOException {
-        while (true) {
-            try {
-                return Optional.of(pending.get(CLIENT_CHECK_PERIOD.toMillis(), TimeUnit.MILLISECONDS));
-            } catch (TimeoutException e) {
-                if (clientGone(req)) {
-                    pending.cancel(true);
-                    return Optional.empty();
-                }
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-            } catch (CancellationException e) {
-                throw new IOException("cancelled", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    private static Optional<HttpResponse<InputStream>> awaitWhileClientThere(
+            ClientHangupWatch.Watch client, CompletableFuture<HttpResponse<InputStream>> pending) throws IOException {
+        try {
+            CompletableFuture.anyOf(pending, client.hungUp()).get();
+            if (!pending.isDone()) {
                 pending.cancel(true);
-                throw new IOException("interrupted", e);
+                return Optional.empty();
             }
+            return Optional.of(pending.get());
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (CancellationException e) {
+            throw new IOException("cancelled", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pending.cancel(true);
+            throw new IOException("interrupted", e);
         }
-    }
-
-    private boolean clientGone(ServerRequest req) {
-        return ClientConnections.state(req.localPeer().address(), req.remotePeer().address())
-                == ClientConnections.State.CLOSED;
     }
 
     /** Everything that is not a disaggregated request: to the local model server as it came. */
@@ -435,6 +438,7 @@ public final class Sidecar implements AutoCloseable {
         }
         prefillClient.close();
         decodeClient.close();
+        hangups.close();
     }
 
     /** A leg's whole answer. */
