@@ -1,5 +1,6 @@
 package dev.lodestar.kvconnector.sidecar;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -419,7 +420,7 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private static String jsonError(IOException e) {
-        return e instanceof com.fasterxml.jackson.core.JsonProcessingException json ? json.getOriginalMessage()
+        return e instanceof JsonProcessingException json ? json.getOriginalMessage()
                 : String.valueOf(e.getMessage());
     }
 

@@ -88,6 +88,12 @@ public record SidecarConfig(int port, int modelServerPort, KvConnector kvConnect
                 maxIdleConnsPerHost);
     }
 
+    public SidecarConfig withCertPath(Path directory) {
+        return new SidecarConfig(port, modelServerPort, kvConnector, inferencePool, poolGroup, enablePrefillerSampling,
+                secureProxy, Optional.of(directory), tls, insecureSkipVerify, prefillMaxRetries, prefillRetryBackoff,
+                maxIdleConnsPerHost);
+    }
+
     public SidecarConfig withInferencePool(PoolRef pool) {
         return new SidecarConfig(port, modelServerPort, kvConnector, Optional.of(pool), poolGroup,
                 enablePrefillerSampling, secureProxy, certPath, tls, insecureSkipVerify, prefillMaxRetries,

@@ -4,10 +4,12 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,7 +25,7 @@ class ClientConnectionsTest {
                         accepted.getRemoteSocketAddress())).isEqualTo(ClientConnections.State.OPEN);
                 client.close();
                 // The FIN is usually processed before close() returns, but a loaded kernel may defer it a little.
-                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
                 ClientConnections.State state;
                 do {
                     state = ClientConnections.state(accepted.getLocalSocketAddress(), accepted.getRemoteSocketAddress());
@@ -40,7 +42,7 @@ class ClientConnectionsTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             unused = socket.getLocalPort();
         }
-        assertThat(ClientConnections.state(new java.net.InetSocketAddress("127.0.0.1", unused),
-                new java.net.InetSocketAddress("127.0.0.1", 1))).isEqualTo(ClientConnections.State.CLOSED);
+        assertThat(ClientConnections.state(new InetSocketAddress("127.0.0.1", unused),
+                new InetSocketAddress("127.0.0.1", 1))).isEqualTo(ClientConnections.State.CLOSED);
     }
 }

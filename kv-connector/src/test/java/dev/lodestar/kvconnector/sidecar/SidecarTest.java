@@ -2,12 +2,16 @@ package dev.lodestar.kvconnector.sidecar;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lodestar.epp.tls.ServingCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -18,8 +22,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -159,7 +166,7 @@ class SidecarTest {
         ModelServerTestDouble.Received decodeLeg = decoder.next();
         assertThat(decodeLeg.pathAndQuery()).isEqualTo("/v1/chat/completions?trace=1");
         assertThat(decodeLeg.headers()).doesNotContainKey(PrefillTargets.HEADER);
-        JsonNode expectedDecode = ((com.fasterxml.jackson.databind.node.ObjectNode) json(CHAT))
+        JsonNode expectedDecode = ((ObjectNode) json(CHAT))
                 .set("kv_transfer_params", json(PREFILL_RESPONSE).get("kv_transfer_params"));
         assertThat(json(decodeLeg.body())).isEqualTo(expectedDecode);
 
@@ -246,11 +253,14 @@ class SidecarTest {
                 out.write("data: {\"n\":0}\n\n".getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 clientLeft.await(20, TimeUnit.SECONDS);
-                for (int n = 1; n < 100_000; n++) {
+                // Socket buffers on loopback take megabytes: write until the closed connection makes a write fail
+                // (if the sidecar kept it open, writes would block, or run until this deadline, and the test fails).
+                long deadline = System.nanoTime() + Duration.ofSeconds(25).toNanos();
+                for (int n = 1; System.nanoTime() < deadline; n++) {
                     out.write(("data: {\"n\":" + n + "}\n\n").getBytes(StandardCharsets.UTF_8));
                     out.flush();
                 }
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 decoderCutOff.countDown(); // the sidecar closed the decode connection
                 throw e;
             }
@@ -525,6 +535,27 @@ class SidecarTest {
                         .isEqualTo(32);
             }
             assertThat(tlsPrefill.drain()).hasSize(1);
+        }
+    }
+
+    @Test
+    void withCertPathTheSidecarServesThatCertificate(@TempDir Path certs)
+            throws Exception {
+        ServingCertificate certificate = ServingCertificate.selfSigned();
+        Base64.Encoder pem = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(certs.resolve("tls.crt"), "-----BEGIN CERTIFICATE-----\n"
+                + pem.encodeToString(certificate.leaf().getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        Files.writeString(certs.resolve("tls.key"), "-----BEGIN PRIVATE KEY-----\n"
+                + pem.encodeToString(certificate.key().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        sidecar = Sidecar.start(plain().withTls(true, Set.of(), Set.of()).withCertPath(certs),
+                PrefillAllowlist.allowAll(), bound -> 0);
+        try (HttpClient tlsClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(TrustAll.context()).build()) {
+            HttpResponse<String> response = tlsClient.send(HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + sidecar.port() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.sslSession().orElseThrow().getPeerCertificates()[0]).isEqualTo(certificate.leaf());
         }
     }
 
