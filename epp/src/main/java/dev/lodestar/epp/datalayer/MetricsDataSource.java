@@ -1,5 +1,6 @@
 package dev.lodestar.epp.datalayer;
 
+import dev.lodestar.epp.tls.InsecureTls;
 import dev.lodestar.api.config.InvalidConfigException;
 import dev.lodestar.epp.framework.datalayer.EndpointMetadata;
 import dev.lodestar.epp.framework.plugin.Plugin;
@@ -8,15 +9,9 @@ import dev.lodestar.epp.framework.plugin.PluginParameters;
 import dev.lodestar.epp.framework.plugin.TypedName;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 import java.io.IOException;
-import java.net.Socket;
 import java.net.URI;
-import java.security.GeneralSecurityException;
 import java.security.NoSuchAlgorithmException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -98,7 +93,7 @@ public final class MetricsDataSource implements Plugin {
         if (!scheme.equals("https")) {
             this.tls = Optional.empty();
         } else if (insecureSkipVerify) {
-            this.tls = Optional.of(trustingEveryCertificate());
+            this.tls = Optional.of(InsecureTls.trustingEveryCertificate());
         } else {
             try {
                 this.tls = Optional.of(SSLContext.getDefault());
@@ -166,51 +161,6 @@ public final class MetricsDataSource implements Plugin {
         try (MetricsConnection connection = openConnection()) {
             MetricsConnection.Body body = connection.fetch(endpoint);
             return Arrays.copyOfRange(body.bytes(), body.offset(), body.offset() + body.length());
-        }
-    }
-
-    /**
-     * An SSL context that accepts any server certificate and host name, as Go's {@code InsecureSkipVerify}.
-     * The trust manager is an {@link X509ExtendedTrustManager} because the JDK wraps a plain
-     * X509TrustManager in one that checks host names whenever an identification algorithm is set.
-     */
-    private static SSLContext trustingEveryCertificate() {
-        TrustManager trustAll = new X509ExtendedTrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[]{trustAll}, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot create a TLS context", e);
         }
     }
 

@@ -1,18 +1,12 @@
 package dev.lodestar.kvconnector.sidecar;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
+import dev.lodestar.epp.tls.InsecureTls;
 import javax.net.ssl.SSLParameters;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 import java.io.InputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +32,7 @@ final class LegClient implements AutoCloseable {
             parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
             builder.sslParameters(parameters);
             if (insecureSkipVerify) {
-                builder.sslContext(trustingEveryone());
+                builder.sslContext(InsecureTls.trustingEveryCertificate());
             }
         }
         this.client = builder.build();
@@ -65,46 +59,5 @@ final class LegClient implements AutoCloseable {
     @Override
     public void close() {
         client.close();
-    }
-
-    /** An SSL context whose trust manager accepts any server certificate and host name. */
-    private static SSLContext trustingEveryone() {
-        X509ExtendedTrustManager trustAll = new X509ExtendedTrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {trustAll}, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("no TLS in this JDK", e);
-        }
     }
 }

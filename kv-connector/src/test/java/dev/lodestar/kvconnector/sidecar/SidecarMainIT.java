@@ -1,5 +1,6 @@
 package dev.lodestar.kvconnector.sidecar;
 
+import dev.lodestar.epp.tls.InsecureTls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -36,7 +37,7 @@ class SidecarMainIT {
                 Integer.toString(decoderPort))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(TrustAll.context()).connectTimeout(Duration.ofSeconds(1)).build()) {
+                .sslContext(InsecureTls.trustingEveryCertificate()).connectTimeout(Duration.ofSeconds(1)).build()) {
             URI health = URI.create("https://127.0.0.1:" + port + "/health");
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (true) {

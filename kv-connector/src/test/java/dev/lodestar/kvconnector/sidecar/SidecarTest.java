@@ -1,5 +1,6 @@
 package dev.lodestar.kvconnector.sidecar;
 
+import dev.lodestar.epp.tls.InsecureTls;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -525,7 +526,7 @@ class SidecarTest {
                     Set.of(SidecarConfig.Stage.PREFILLER)), PrefillAllowlist.allowAll(), bound -> 0);
             assertThat(sidecar.scheme()).isEqualTo("https");
             try (HttpClient tlsClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .sslContext(TrustAll.context()).build()) {
+                    .sslContext(InsecureTls.trustingEveryCertificate()).build()) {
                 HttpResponse<String> response = tlsClient.send(HttpRequest.newBuilder(
                                 URI.create("https://127.0.0.1:" + sidecar.port() + "/v1/chat/completions"))
                         .header(PrefillTargets.HEADER, tlsPrefill.hostPort())
@@ -550,7 +551,7 @@ class SidecarTest {
         sidecar = Sidecar.start(plain().withTls(true, Set.of(), Set.of()).withCertPath(certs),
                 PrefillAllowlist.allowAll(), bound -> 0);
         try (HttpClient tlsClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(TrustAll.context()).build()) {
+                .sslContext(InsecureTls.trustingEveryCertificate()).build()) {
             HttpResponse<String> response = tlsClient.send(HttpRequest.newBuilder(
                     URI.create("https://127.0.0.1:" + sidecar.port() + "/health")).build(),
                     HttpResponse.BodyHandlers.ofString());

@@ -1,19 +1,25 @@
-package dev.lodestar.kvconnector.sidecar;
+package dev.lodestar.epp.tls;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import java.net.Socket;
+import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 
-/** A client SSL context that trusts the sidecar's self-signed test certificate, whatever host it names. */
-final class TrustAll {
-    private TrustAll() {
+/** The client side of Go's {@code InsecureSkipVerify}, for the flags that ask for it. */
+public final class InsecureTls {
+    private InsecureTls() {
     }
 
-    static SSLContext context() throws Exception {
-        X509ExtendedTrustManager trustAll = new X509ExtendedTrustManager() {
+    /**
+     * An SSL context that accepts any server certificate and host name. The trust manager is an
+     * {@link X509ExtendedTrustManager} because the JDK wraps a plain X509TrustManager in one that checks host
+     * names whenever an identification algorithm is set.
+     */
+    public static SSLContext trustingEveryCertificate() {
+        TrustManager trustAll = new X509ExtendedTrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
             }
@@ -43,8 +49,12 @@ final class TrustAll {
                 return new X509Certificate[0];
             }
         };
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {trustAll}, null);
-        return context;
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {trustAll}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot create a TLS context", e);
+        }
     }
 }
