@@ -42,6 +42,7 @@ public final class KubernetesPoolSource implements PoolSource {
     private final PoolTarget target;
     private final int metricsPortOverride;
     private final Optional<LeaderElection> leaderElection;
+    private final boolean inferenceObjects;
     private final Object lock = new Object();
     /** Endpoints per pod name, as last written. Guarded by {@link #lock}. */
     private final Map<String, List<EndpointMetadata>> podEndpoints = new HashMap<>();
@@ -57,10 +58,17 @@ public final class KubernetesPoolSource implements PoolSource {
 
     KubernetesPoolSource(KubernetesClient client, PoolTarget target, int metricsPortOverride,
                          Optional<LeaderElection> leaderElection) {
+        this(client, target, metricsPortOverride, leaderElection, true);
+    }
+
+    /** With {@code inferenceObjects} false, only the pool and its pods are read (no objectives or rewrites). */
+    KubernetesPoolSource(KubernetesClient client, PoolTarget target, int metricsPortOverride,
+                         Optional<LeaderElection> leaderElection, boolean inferenceObjects) {
         this.client = Objects.requireNonNull(client, "client");
         this.target = Objects.requireNonNull(target, "target");
         this.metricsPortOverride = metricsPortOverride;
         this.leaderElection = leaderElection;
+        this.inferenceObjects = inferenceObjects;
     }
 
     @Override
@@ -69,8 +77,10 @@ public final class KubernetesPoolSource implements PoolSource {
         leaderElection.ifPresent(LeaderElection::start);
         switch (target) {
             case PoolTarget.Pool pool -> {
-                objectsWatch = new InferenceObjectsWatch(client, pool.namespace(), pool.name(), poolWriter);
-                objectsWatch.start();
+                if (inferenceObjects) {
+                    objectsWatch = new InferenceObjectsWatch(client, pool.namespace(), pool.name(), poolWriter);
+                    objectsWatch.start();
+                }
                 SharedIndexInformer<GenericKubernetesResource> poolInformer = client
                         .genericKubernetesResources(poolContext(pool.group()))
                         .inNamespace(pool.namespace()).withName(pool.name())

@@ -51,6 +51,16 @@ public final class KubernetesPoolSourceProvider implements PoolSourceProvider {
         return Optional.of(new KubernetesPoolSource(client, target, metricsPort, election));
     }
 
+    /**
+     * The endpoints of one InferencePool ({@code group}/v1) read with {@code client}, for components other than the
+     * EPP that need the pool's pods, such as the P/D sidecar's SSRF allowlist: only the pool and its pods are read
+     * (no InferenceObjectives, rewrites or InferenceModels, so no RBAC for them is needed).
+     */
+    public static PoolSource forInferencePool(KubernetesClient client, String namespace, String name, String group) {
+        return new KubernetesPoolSource(client, new PoolTarget.Pool(namespace, name, group), 0, Optional.empty(),
+                false);
+    }
+
     /** {@code --pool-namespace}, else {@code $NAMESPACE}, else {@code default} (GIE's order). */
     static String namespace(Map<String, String> flags, Map<String, String> env) {
         String flag = flags.getOrDefault("pool-namespace", "");
