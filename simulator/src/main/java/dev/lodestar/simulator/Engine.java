@@ -26,6 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link LatencyModel}, then one token per inter-token latency, scaled by the load at each step.
  * Each deadline follows the previous one, not the moment the thread woke up, so timer jitter does not
  * accumulate into the latencies clients measure.
+ *
+ * <p>With kv-transfer on, a request's {@link KvTransferRole} changes its prefill: a prefill for a remote
+ * decoder hands its prompt's KV blocks off during the simulated prefill; a decode of a remote prefill pulls
+ * them, and the measured pull takes the place of the prefill compute.
  */
 final class Engine {
     private final LatencyModel latency;
@@ -164,12 +168,12 @@ final class Engine {
         }
     }
 
-    /** {@link #submit} (arriving now) then {@link #run}. */
     private NixlKvTransfer transfer() {
         return kvTransfer.orElseThrow(() -> new IllegalStateException("a P/D request reached an engine without"
                 + " kv-transfer; OpenAiApi treats kv_transfer_params as absent then"));
     }
 
+    /** {@link #submit} (arriving now) then {@link #run}. */
     Outcome generate(SequenceSpec spec, TokenSink sink)
             throws EngineOverloadedException, IOException, InterruptedException {
         return run(submit(spec, System.nanoTime()), sink);
