@@ -101,8 +101,14 @@ final class PdStack implements AutoCloseable {
         prefill = new Pod(prefix + "-prefill", prefillHost, freePort(prefillHost));
         // The sidecar binds every address (as upstream's does); the decode simulator is its localhost model server.
         int sidecarPort = freePort("0.0.0.0");
+        while (sidecarPort == prefill.port()) { // a wildcard bind would collide with the prefill's
+            sidecarPort = freePort("0.0.0.0");
+        }
         decode = new Pod(prefix + "-decode", decodeHost, sidecarPort);
         int decodeSimulatorPort = freePort("127.0.0.1");
+        while (decodeSimulatorPort == sidecarPort) {
+            decodeSimulatorPort = freePort("127.0.0.1");
+        }
         decodeSimulatorUrl = "http://127.0.0.1:" + decodeSimulatorPort;
 
         Path simulatorJar = jar("simulator/target/lodestar-simulator.jar", "simulator");
