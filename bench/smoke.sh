@@ -4,6 +4,7 @@
 # not the numbers, which depend on the machine's load.
 #   bench/epp-overhead.sh --quick --target both      Lodestar's EPP, then llm-d Router's, and the comparison
 #   bench/routing-quality.sh --quick --configs round-robin,default,llm-d-router
+#   bench/pd-ttft.sh --quick                          aggregated vs P/D through the sidecar (UCX)
 # llm-d Router's EPP takes part when hack/install-llm-d-router.sh has built it on this machine (cached in
 # ~/.cache/lodestar/bin); otherwise the runs leave it out and say so (building it needs Go and ~10 minutes).
 # Uses the jars in */target (LODESTAR_SKIP_BUILD=1): run after a build. Results stay in bench/results/.
@@ -74,6 +75,13 @@ if run routing-quality "$routing_log" bench/routing-quality.sh --quick --configs
     echo "[smoke] FAILED: routing-quality: a stage lost requests (success < 100% in $folder/routing-quality.md)"
     failures=$((failures + 1))
   fi
+else
+  failures=$((failures + 1))
+fi
+pd_log=bench/results/smoke-pd-ttft.log
+# PdTtftBenchmark exits non-zero when a request fails, so a zero exit means every request was answered.
+if run pd-ttft "$pd_log" bench/pd-ttft.sh --quick; then
+  check pd-ttft "$pd_log" summary.md aggregated.json disaggregated-shm.json || failures=$((failures + 1))
 else
   failures=$((failures + 1))
 fi

@@ -3,7 +3,7 @@
 # (*IT, Failsafe), including the interop run against llm-d-inference-sim and the controllers' tests
 # against a real kube-apiserver and etcd, all three of which it builds first (cached), and the
 # end-to-end tests of test/e2e (*E2E, Failsafe: simulators, EPP and dev gateway as processes), and
-# kv-connector's UCX transfer-engine tests (Debian's libucx0), then a smoke run of the benchmarks' quick
+# the UCX transfer-engine tests (kv-transfer, and the simulator's P/D roles) (Debian's libucx0), then a smoke run of the benchmarks' quick
 # modes (bench/smoke.sh: the harnesses work, numbers not judged).
 # Extra arguments go to Maven (e.g. `hack/test.sh -pl simulator`) and skip the benchmark smoke run.
 set -uo pipefail
@@ -30,7 +30,7 @@ done <<<"$kube_env"
 # The controllers' *IT tests fail (instead of skipping) without KUBE_APISERVER and ETCD when this is set.
 export LODESTAR_REQUIRE_KUBE=1
 
-# kv-connector's transfer-engine tests need UCX (Debian's libucx0, which .ci/run installs); they fail
+# The transfer-engine tests (kv-transfer, the simulator's P/D roles) need UCX (Debian's libucx0, which .ci/run installs); they fail
 # (instead of skipping) without it when this is set. UCX_LOG_LEVEL=error hides UCX 1.13's warning that jucx
 # 1.14 expects API 1.15 (harmless: dependencies.md §5).
 export LODESTAR_REQUIRE_UCX=1

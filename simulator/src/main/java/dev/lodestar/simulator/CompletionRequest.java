@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * A validated {@code /v1/completions} or {@code /v1/chat/completions} request, reduced to what the
- * simulator acts on. Unknown fields are accepted and ignored, as vLLM does.
+ * simulator acts on. Unknown fields are accepted and ignored, as vLLM does. {@code kv_transfer_params} is kept
+ * as sent: only a server with kv-transfer on reads it ({@link KvTransferRole#parse}).
  */
 record CompletionRequest(Kind kind,
                          Optional<String> model,
@@ -20,7 +21,8 @@ record CompletionRequest(Kind kind,
                          Optional<Integer> maxTokens,
                          boolean ignoreEos,
                          boolean stream,
-                         boolean includeUsage) {
+                         boolean includeUsage,
+                         Optional<JsonNode> kvTransferParams) {
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
@@ -90,7 +92,10 @@ record CompletionRequest(Kind kind,
             prompt = ChatTemplate.render(messages);
             echoSource = messages.get(messages.size() - 1).content();
         }
-        return new CompletionRequest(kind, model, prompt, echoSource, maxTokens, ignoreEos, stream, includeUsage);
+        Optional<JsonNode> kvTransferParams = Optional.ofNullable(root.get("kv_transfer_params"))
+                .filter(node -> !node.isNull());
+        return new CompletionRequest(kind, model, prompt, echoSource, maxTokens, ignoreEos, stream, includeUsage,
+                kvTransferParams);
     }
 
     private static String completionPrompt(JsonNode prompt) {

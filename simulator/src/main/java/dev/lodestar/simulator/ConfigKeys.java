@@ -79,6 +79,28 @@ final class ConfigKeys {
                 "Errors to inject: rate_limit, invalid_api_key, context_length, server_error, invalid_request,"
                         + " model_not_found (several allowed).",
                 (b, v) -> b.failureTypes(v.stream().map(FailureType::parse).toList()));
+        add("kv-transfer", "false",
+                "P/D roles through a real KV transfer engine (UCX), as vLLM's NixlConnector kv_both: a request with"
+                        + " kv_transfer_params.do_remote_decode is a prefill whose blocks a decoder pulls; one with"
+                        + " do_remote_prefill pulls them. Off: kv_transfer_params are ignored.",
+                (b, v) -> b.kvTransfer(bool(v)));
+        add("kv-transfer-side-channel-host", "$VLLM_NIXL_SIDE_CHANNEL_HOST, else host (127.0.0.1 for 0.0.0.0)",
+                "Where the transfer handshake listens; prefill answers carry it as remote_host.",
+                (b, v) -> b.kvTransferSideChannelHost(single(v)));
+        add("kv-transfer-side-channel-port", "$VLLM_NIXL_SIDE_CHANNEL_PORT, else 0 (a free port)",
+                "Handshake port; prefill answers carry it as remote_port.",
+                (b, v) -> b.kvTransferSideChannelPort(integer(v)));
+        add("kv-transfer-block-bytes", "65536", "Bytes of one KV block (block-size tokens) in transfer memory.",
+                (b, v) -> b.kvTransferBlockBytes(integer(v)));
+        add("kv-transfer-num-blocks", "kv-cache-size",
+                "KV blocks of transfer memory (prefill blocks stay pinned until pulled, or 480 s).",
+                (b, v) -> b.kvTransferNumBlocks(integer(v)));
+        add("kv-transfer-engine-id", "a random UUID", "Engine id; prefill answers carry it as remote_engine_id.",
+                (b, v) -> b.kvTransferEngineId(single(v)));
+        add("kv-transfer-peer-failure-detection", "true",
+                "UCX peer error handling, so a dead peer fails a pull; UCX 1.13 then uses TCP even on one host."
+                        + " false allows shared memory.",
+                (b, v) -> b.kvTransferPeerFailureDetection(bool(v)));
     }
 
     private ConfigKeys() {

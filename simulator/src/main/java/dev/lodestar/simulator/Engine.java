@@ -26,6 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link LatencyModel}, then one token per inter-token latency, scaled by the load at each step.
  * Each deadline follows the previous one, not the moment the thread woke up, so timer jitter does not
  * accumulate into the latencies clients measure.
+ *
+ * <p>With kv-transfer on, a request's {@link KvTransferRole} changes its prefill: a prefill for a remote
+ * decoder hands its prompt's KV blocks off during the simulated prefill; a decode of a remote prefill pulls
+ * them, and the measured pull takes the place of the prefill compute.
  */
 final class Engine {
     private final LatencyModel latency;
@@ -35,6 +39,7 @@ final class Engine {
     private final int maxWaitingQueueLength;
     private final ScheduledExecutorService timers;
     private final EngineMetrics metrics;
+    private final Optional<NixlKvTransfer> kvTransfer;
     private final long randomSeed;
     private final AtomicLong sequenceCounter = new AtomicLong();
 
@@ -46,6 +51,13 @@ final class Engine {
     private long scheduledWakeup = Long.MAX_VALUE;
 
     Engine(SimulatorConfig config, ScheduledExecutorService timers, EngineMetrics metrics) {
+        this(config, timers, metrics, Optional.empty());
+    }
+
+    /** With {@code kvTransfer}, requests may be prefills for a remote decoder or decodes of a remote prefill. */
+    Engine(SimulatorConfig config, ScheduledExecutorService timers, EngineMetrics metrics,
+           Optional<NixlKvTransfer> kvTransfer) {
+        this.kvTransfer = kvTransfer;
         this.latency = new LatencyModel(config);
         this.kv = new KvCache(config.kvCacheSize(), config.blockSize(), config.enablePrefixCaching());
         this.lora = new LoraSlots(config.maxLoras(), config.loraLoadTime().toNanos());
@@ -68,7 +80,12 @@ final class Engine {
      * @throws EngineOverloadedException when the waiting queue is full
      */
     Sequence submit(SequenceSpec spec, long arrivedAt) throws EngineOverloadedException {
-        Sequence sequence = new Sequence(spec, arrivedAt,
+        return submit(spec, arrivedAt, "seq-" + (sequenceCounter.get() + 1));
+    }
+
+    /** {@link #submit(SequenceSpec, long)} under the request id a prefill pins its KV blocks with. */
+    Sequence submit(SequenceSpec spec, long arrivedAt, String requestId) throws EngineOverloadedException {
+        Sequence sequence = new Sequence(spec, arrivedAt, requestId,
                 new SplittableRandom(randomSeed ^ sequenceCounter.incrementAndGet() * 0x9e3779b97f4a7c15L));
         enqueue(sequence);
         return sequence;
@@ -86,12 +103,39 @@ final class Engine {
         boolean finished = false;
         try {
             sequence.admitted.await();
-            long prefillNanos = latency.prefillNanos(spec.promptTokens().length, sequence.cachedTokens,
-                    sequence.runningAtAdmission, sequence.random);
             // A request admitted as it was submitted starts prefill at arrival (parsing it is part of the
             // prefill overhead, see submit); a queued one starts when admitted.
             long prefillStart = sequence.admittedOnSubmit ? sequence.arrivedAt : sequence.admittedAt;
-            long deadline = prefillStart + prefillNanos;
+            Optional<KvTransferRole.RemotePrefill> handoff = Optional.empty();
+            long deadline;
+            switch (spec.kvTransfer()) {
+                case KvTransferRole.Local local -> deadline = prefillStart + latency.prefillNanos(
+                        spec.promptTokens().length, sequence.cachedTokens, sequence.runningAtAdmission,
+                        sequence.random);
+                case KvTransferRole.PrefillForRemoteDecode prefill -> {
+                    deadline = prefillStart + latency.prefillNanos(spec.promptTokens().length,
+                            sequence.cachedTokens, sequence.runningAtAdmission, sequence.random);
+                    // Writing the blocks is part of the simulated prefill time, not on top of it.
+                    handoff = Optional.of(transfer().handOff(sequence.requestId, spec.promptTokens()));
+                }
+                case KvTransferRole.DecodeAfterRemotePrefill decode -> {
+                    long loadStart = System.nanoTime();
+                    NixlKvTransfer.Pulled pulled;
+                    try {
+                        pulled = transfer().pull(decode.remote(), spec.promptTokens(),
+                                sequence.cachedTokens / kv.blockSize());
+                    } catch (ApiError e) {
+                        metrics.kvPullFailed();
+                        throw e;
+                    }
+                    metrics.kvPulled(pulled);
+                    // The measured transfer replaces the prefill compute; checking the blocks is the
+                    // simulator's own work and hides in the engine step when that is long enough.
+                    deadline = loadStart + pulled.transferNanos()
+                            + latency.remotePrefillNanos(sequence.runningAtAdmission, sequence.random);
+                    sequence.cachedTokens = spec.promptTokens().length;
+                }
+            }
             sleepUntil(deadline);
             onPrefillDone(sequence);
             long firstTokenAt = System.nanoTime();
@@ -116,12 +160,17 @@ final class Engine {
             }
             finish(sequence, spec.finishReason());
             finished = true;
-            return new Outcome(sequence.cachedTokens, firstTokenAt - sequence.arrivedAt);
+            return new Outcome(sequence.cachedTokens, firstTokenAt - sequence.arrivedAt, handoff);
         } finally {
             if (!finished) {
                 abort(sequence);
             }
         }
+    }
+
+    private NixlKvTransfer transfer() {
+        return kvTransfer.orElseThrow(() -> new IllegalStateException("a P/D request reached an engine without"
+                + " kv-transfer; OpenAiApi treats kv_transfer_params as absent then"));
     }
 
     /** {@link #submit} (arriving now) then {@link #run}. */
@@ -293,8 +342,15 @@ final class Engine {
         void onToken(int index) throws IOException;
     }
 
-    /** What the engine reports about a finished request. */
-    record Outcome(int cachedTokens, long timeToFirstTokenNanos) {
+    /**
+     * What the engine reports about a finished request.
+     *
+     * @param handoff for a prefill for a remote decoder, where its KV blocks wait ({@code kv_transfer_params})
+     */
+    record Outcome(int cachedTokens, long timeToFirstTokenNanos, Optional<KvTransferRole.RemotePrefill> handoff) {
+        Outcome(int cachedTokens, long timeToFirstTokenNanos) {
+            this(cachedTokens, timeToFirstTokenNanos, Optional.empty());
+        }
     }
 
     /** A point-in-time view of the engine, for metrics and tests. */
@@ -310,6 +366,7 @@ final class Engine {
     static final class Sequence {
         private final SequenceSpec spec;
         private final long arrivedAt;
+        private final String requestId;
         private final SplittableRandom random;
         private final CountDownLatch admitted = new CountDownLatch(1);
         private KvCache.Allocation allocation;
@@ -318,9 +375,10 @@ final class Engine {
         private volatile int runningAtAdmission;
         private volatile boolean admittedOnSubmit;
 
-        private Sequence(SequenceSpec spec, long arrivedAt, SplittableRandom random) {
+        private Sequence(SequenceSpec spec, long arrivedAt, String requestId, SplittableRandom random) {
             this.spec = spec;
             this.arrivedAt = arrivedAt;
+            this.requestId = requestId;
             this.random = random;
         }
 

@@ -35,6 +35,10 @@ final class EngineMetrics {
     private static final double[] REQUEST_BUCKETS = {0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0,
             30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
     private static final int LORA_INFO_SERIES_KEPT = 16;
+    private static final double[] XFER_TIME_BUCKETS = {0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.3, 0.5,
+            0.75, 1.0, 5.0};
+    private static final double[] XFER_BYTES_BUCKETS = {1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24, 1 << 26,
+            1 << 28, 1 << 30};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -50,6 +54,10 @@ final class EngineMetrics {
     private final DistributionDataPoint e2eLatency;
     private final DistributionDataPoint queueTime;
     private final Gauge loraInfo;
+    // Only with kv-transfer on; vLLM registers its NIXL metrics only with the connector too.
+    private final DistributionDataPoint kvTransferTime;
+    private final DistributionDataPoint kvTransferBytes;
+    private final CounterDataPoint kvTransferFailures;
     private final Map<List<String>, Boolean> loraInfoSeries = new LinkedHashMap<>();
     private double loraInfoUpdatedAt;
 
@@ -81,6 +89,29 @@ final class EngineMetrics {
                 .labelNames("max_lora", "running_lora_adapters", "waiting_lora_adapters")
                 .withoutExemplars().register(registry);
         loraState(Set.of(), Set.of());
+        if (config.kvTransfer().isPresent()) {
+            kvTransferTime = histogram("vllm:nixl_xfer_time_seconds",
+                    "Histogram of transfer duration for NIXL KV Cache transfers.", XFER_TIME_BUCKETS);
+            kvTransferBytes = histogram("vllm:nixl_bytes_transferred",
+                    "Histogram of bytes transferred per NIXL KV Cache transfers.", XFER_BYTES_BUCKETS);
+            kvTransferFailures = counter("vllm:nixl_num_failed_transfers",
+                    "Number of failed NIXL KV Cache transfers.");
+        } else {
+            kvTransferTime = null;
+            kvTransferBytes = null;
+            kvTransferFailures = null;
+        }
+    }
+
+    /** A decode's pull from a remote prefill finished (kv-transfer on). */
+    void kvPulled(NixlKvTransfer.Pulled pulled) {
+        kvTransferTime.observe(seconds(pulled.transferNanos()));
+        kvTransferBytes.observe(pulled.bytes());
+    }
+
+    /** A decode's pull from a remote prefill failed (kv-transfer on). */
+    void kvPullFailed() {
+        kvTransferFailures.inc();
     }
 
     /** Registers the gauges that read the engine's state at scrape time. */

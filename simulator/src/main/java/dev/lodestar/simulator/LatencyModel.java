@@ -73,6 +73,19 @@ final class LatencyModel {
         return jitter(mean, stdDev, random);
     }
 
+    /**
+     * Engine time of a decode whose prompt KV was pulled from a remote prefill, on top of the measured
+     * transfer: per-token, the prefill overhead (the step that runs the prompt's last token); constant,
+     * nothing, since time-to-first-token stands for a whole prefill (llm-d-inference-sim replaces it with
+     * the transfer time too).
+     */
+    long remotePrefillNanos(int runningRequests, SplittableRandom random) {
+        if (calculator == LatencyCalculator.CONSTANT) {
+            return 0;
+        }
+        return jitter(Math.round(prefillOverhead * loadFactor(runningRequests)), prefillTimeStdDev, random);
+    }
+
     long meanInterTokenNanos(int runningRequests) {
         return Math.round(interTokenLatency * loadFactor(runningRequests));
     }

@@ -56,6 +56,7 @@ final class OpenAiApi {
     private final Map<String, SimulatorConfig.LoraModule> loraModules;
     private final Random failureRandom;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
+    private final boolean kvTransferEnabled;
     private volatile int boundPort;
 
     OpenAiApi(SimulatorConfig config, Engine engine, EngineMetrics metrics) {
@@ -67,6 +68,7 @@ final class OpenAiApi {
                 .collect(Collectors.toUnmodifiableMap(SimulatorConfig.LoraModule::name, Function.identity()));
         this.failureRandom = new Random(config.seed());
         this.boundPort = config.port();
+        this.kvTransferEnabled = config.kvTransfer().isPresent();
     }
 
     /** The port the server actually listens on, reported in {@code x-inference-port}. */
@@ -106,7 +108,7 @@ final class OpenAiApi {
         }
         Engine.Sequence sequence;
         try {
-            sequence = engine.submit(resolved.spec(), arrivedAt);
+            sequence = engine.submit(resolved.spec(), arrivedAt, resolved.id());
         } catch (EngineOverloadedException e) {
             sendError(res, new ApiError(429, "Failed to enqueue request, " + e.getMessage(), null));
             return;
@@ -115,10 +117,16 @@ final class OpenAiApi {
             if (request.stream()) {
                 stream(request, resolved, sequence, res);
             } else {
-                Engine.Outcome outcome = engine.run(sequence, index -> {
-                });
+                Engine.Outcome outcome;
+                try {
+                    outcome = engine.run(sequence, index -> {
+                    });
+                } catch (ApiError error) {
+                    sendError(res, error);
+                    return;
+                }
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(bodies.completion(resolved, outcome.cachedTokens()));
+                res.send(bodies.completion(resolved, outcome.cachedTokens(), outcome.handoff()));
             }
         } catch (IOException | UncheckedIOException e) {
             LOGGER.log(Level.FINE, "client went away during " + resolved.id(), e);
@@ -136,13 +144,23 @@ final class OpenAiApi {
         TokenChunks chunks = new TokenChunks(resolved.id(), resolved.model(), resolved.created(), resolved.chat(),
                 resolved.generated().finishReason());
         try (OutputStream out = res.outputStream()) {
-            Engine.Outcome outcome = engine.run(sequence, index -> {
-                if (index == 0 && resolved.chat()) {
-                    event(out, bodies.roleChunk(resolved));
-                }
-                chunks.write(out, pieces.get(index), index == last);
+            Engine.Outcome outcome;
+            try {
+                outcome = engine.run(sequence, index -> {
+                    if (index == 0 && resolved.chat()) {
+                        event(out, bodies.roleChunk(resolved));
+                    }
+                    chunks.write(out, pieces.get(index), index == last);
+                    out.flush();
+                });
+            } catch (ApiError error) {
+                // The failure came before the first token (a KV load); the status is already 200, so the
+                // error travels as an event, as llm-d-inference-sim sends errors from inside its engine.
+                event(out, bodies.streamError(error));
+                out.write(SSE_DONE);
                 out.flush();
-            });
+                return;
+            }
             if (request.includeUsage()) {
                 event(out, bodies.usageChunk(resolved, outcome.cachedTokens()));
             }
@@ -152,6 +170,13 @@ final class OpenAiApi {
     }
 
     private ResolvedRequest resolve(CompletionRequest request, ServerRequest req) {
+        KvTransferRole kvTransfer = kvTransferEnabled
+                ? KvTransferRole.parse(request.kvTransferParams().orElse(null))
+                : KvTransferRole.LOCAL;
+        boolean prefillOnly = kvTransfer instanceof KvTransferRole.PrefillForRemoteDecode;
+        if (prefillOnly && request.stream()) {
+            throw ApiError.badRequest("Prefill does not support streaming");
+        }
         String requested = request.model().orElse(config.servedModelNames().get(0));
         Optional<String> adapter;
         if (config.servedModelNames().contains(requested)) {
@@ -176,11 +201,13 @@ final class OpenAiApi {
                     + " tokens. However, your request has " + promptTokens.length
                     + " input tokens. Please reduce the length of the input messages.");
         }
-        int limit = request.maxTokens().orElse(maxModelLen - promptTokens.length);
+        // A prefill for a remote decoder stops after its first token, as vLLM's does under the sidecar's
+        // max_tokens=1 (vLLM hands the blocks off only when length-capped).
+        int limit = prefillOnly ? 1 : request.maxTokens().orElse(maxModelLen - promptTokens.length);
         TextGenerator.Generated generated = textGenerator.generate(request.echoSource(), promptTokens, limit,
-                request.maxTokens().isPresent(), request.ignoreEos());
+                prefillOnly || request.maxTokens().isPresent(), request.ignoreEos());
         SequenceSpec spec = new SequenceSpec(promptTokens, tokenizer.ids(generated.pieces()), adapter,
-                KvCache.seed(config.model(), adapter.orElse(null)), generated.finishReason());
+                KvCache.seed(config.model(), adapter.orElse(null)), generated.finishReason(), kvTransfer);
         boolean chat = request.kind() == CompletionRequest.Kind.CHAT;
         String baseId = req.headers().first(REQUEST_ID).orElseGet(OpenAiApi::randomId);
         return new ResolvedRequest((chat ? "chatcmpl-" : "cmpl-") + baseId, chat, requested,

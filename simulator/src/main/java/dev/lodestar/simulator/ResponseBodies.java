@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * JSON bodies of the simulator's responses, in vLLM's shapes. Per-token stream events are written by
@@ -17,6 +18,11 @@ final class ResponseBodies {
 
     /** A non-streamed completion or chat completion. */
     byte[] completion(ResolvedRequest request, int cachedTokens) {
+        return completion(request, cachedTokens, Optional.empty());
+    }
+
+    /** A non-streamed answer; a prefill for a remote decoder says where its KV blocks wait, as vLLM does. */
+    byte[] completion(ResolvedRequest request, int cachedTokens, Optional<KvTransferRole.RemotePrefill> handoff) {
         return write(g -> {
             g.writeStartObject();
             head(g, request, request.chat() ? "chat.completion" : "text_completion");
@@ -37,6 +43,45 @@ final class ResponseBodies {
             g.writeEndObject();
             g.writeEndArray();
             usage(g, request, cachedTokens);
+            if (handoff.isPresent()) {
+                kvTransferParams(g, handoff.get());
+            }
+            g.writeEndObject();
+        });
+    }
+
+    // vLLM NixlConnector's request_finished fields (connector version 2).
+    private static void kvTransferParams(JsonGenerator g, KvTransferRole.RemotePrefill handoff) throws IOException {
+        g.writeObjectFieldStart("kv_transfer_params");
+        g.writeBooleanField("do_remote_prefill", true);
+        g.writeBooleanField("do_remote_decode", false);
+        g.writeArrayFieldStart("remote_block_ids");
+        for (int id : handoff.blockIds()) {
+            g.writeNumber(id);
+        }
+        g.writeEndArray();
+        g.writeStringField("remote_engine_id", handoff.engineId());
+        g.writeStringField("remote_request_id", handoff.requestId());
+        g.writeStringField("remote_host", handoff.host());
+        g.writeNumberField("remote_port", handoff.port());
+        g.writeNumberField("tp_size", handoff.tpSize());
+        g.writeEndObject();
+    }
+
+    /** A stream's error event body, {@code {"error":{...}}}, for a failure after the stream began. */
+    byte[] streamError(ApiError error) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeObjectFieldStart("error");
+            g.writeStringField("message", error.getMessage());
+            g.writeStringField("type", error.type());
+            if (error.param().isPresent()) {
+                g.writeStringField("param", error.param().get());
+            } else {
+                g.writeNullField("param");
+            }
+            g.writeNumberField("code", error.status());
+            g.writeEndObject();
             g.writeEndObject();
         });
     }

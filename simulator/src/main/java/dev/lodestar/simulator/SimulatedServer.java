@@ -3,6 +3,7 @@ package dev.lodestar.simulator;
 import io.helidon.common.mapper.MapperManager;
 import io.helidon.webserver.WebServer;
 
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -17,13 +18,23 @@ public final class SimulatedServer implements AutoCloseable {
     private final Engine engine;
     private final EngineMetrics metrics;
     private final WebServer webServer;
+    private final Optional<NixlKvTransfer> kvTransfer;
 
     private SimulatedServer(SimulatorConfig config, ScheduledExecutorService timers) {
         this.config = config;
         this.metrics = new EngineMetrics(config);
-        this.engine = new Engine(config, timers, metrics);
-        OpenAiApi api = new OpenAiApi(config, engine, metrics);
-        this.webServer = WebServer.builder()
+        this.kvTransfer = config.kvTransfer().map(settings -> NixlKvTransfer.start(settings, config.blockSize()));
+        try {
+            this.engine = new Engine(config, timers, metrics, kvTransfer);
+            this.webServer = listen(config, new OpenAiApi(config, engine, metrics));
+        } catch (RuntimeException e) {
+            kvTransfer.ifPresent(NixlKvTransfer::close);
+            throw e;
+        }
+    }
+
+    private static WebServer listen(SimulatorConfig config, OpenAiApi api) {
+        WebServer webServer = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 // Helidon leaves Nagle on by default, which stalls every small SSE write by ~40 ms.
@@ -39,6 +50,7 @@ public final class SimulatedServer implements AutoCloseable {
                     + " (address in use or not assignable? see the log above)");
         }
         api.boundPort(webServer.port());
+        return webServer;
     }
 
     /**
@@ -84,8 +96,18 @@ public final class SimulatedServer implements AutoCloseable {
         return metrics;
     }
 
+    /** The KV transfer engine's side-channel port, when kv-transfer is on. */
+    public Optional<Integer> kvTransferSideChannelPort() {
+        return kvTransfer.map(NixlKvTransfer::sideChannelPort);
+    }
+
+    Optional<NixlKvTransfer> kvTransfer() {
+        return kvTransfer;
+    }
+
     @Override
     public void close() {
         webServer.stop();
+        kvTransfer.ifPresent(NixlKvTransfer::close);
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * Settings of one simulated server. Keys, meanings and defaults follow llm-d-inference-sim where it has
@@ -44,6 +45,7 @@ public final class SimulatorConfig {
     private final Duration loraLoadTime;
     private final int failureInjectionRate;
     private final List<FailureType> failureTypes;
+    private final Optional<KvTransfer> kvTransfer;
 
     private SimulatorConfig(Builder builder) {
         this.host = builder.host;
@@ -76,6 +78,19 @@ public final class SimulatorConfig {
         this.loraLoadTime = builder.loraLoadTime;
         this.failureInjectionRate = builder.failureInjectionRate;
         this.failureTypes = List.copyOf(builder.failureTypes);
+        this.kvTransfer = builder.kvTransfer
+                ? Optional.of(new KvTransfer(sideChannelHost(builder),
+                        builder.kvTransferSideChannelPort, builder.kvTransferBlockBytes,
+                        builder.kvTransferNumBlocks == 0 ? builder.kvCacheSize : builder.kvTransferNumBlocks,
+                        builder.kvTransferEngineId.isBlank() ? UUID.randomUUID().toString() : builder.kvTransferEngineId,
+                        builder.kvTransferPeerFailureDetection))
+                : Optional.empty();
+    }
+
+    // The address decoders are told to connect to, so never the wildcard.
+    private static String sideChannelHost(Builder builder) {
+        String host = builder.kvTransferSideChannelHost.isBlank() ? builder.host : builder.kvTransferSideChannelHost;
+        return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
     }
 
     public static Builder builder() {
@@ -205,6 +220,29 @@ public final class SimulatorConfig {
         return failureTypes;
     }
 
+    /**
+     * The KV transfer engine, when on ({@code kv-transfer}): the server then plays vLLM's NixlConnector
+     * {@code kv_both} role, the request's {@code kv_transfer_params} choosing prefill or decode. Off, the
+     * server ignores {@code kv_transfer_params}, as a vLLM without a KV connector does.
+     */
+    public Optional<KvTransfer> kvTransfer() {
+        return kvTransfer;
+    }
+
+    /**
+     * Settings of the KV transfer engine.
+     *
+     * @param sideChannelHost       where the handshake listens and what prefill answers carry as {@code remote_host}
+     * @param sideChannelPort       handshake port, 0 for a free one ({@code remote_port})
+     * @param blockBytes            bytes of one KV block (one block holds {@code block-size} tokens)
+     * @param numBlocks             blocks of transfer memory
+     * @param engineId              {@code remote_engine_id}
+     * @param peerFailureDetection  UCX peer error handling (TCP even on one host) rather than shared memory
+     */
+    public record KvTransfer(String sideChannelHost, int sideChannelPort, int blockBytes, int numBlocks,
+                             String engineId, boolean peerFailureDetection) {
+    }
+
     /** How response text is produced. */
     public enum Mode {
         /** Repeat the prompt (completions) or the last message (chat). */
@@ -263,6 +301,14 @@ public final class SimulatorConfig {
         private Duration loraLoadTime = Duration.ZERO;
         private int failureInjectionRate = 0;
         private List<FailureType> failureTypes = List.of();
+        private boolean kvTransfer = false;
+        private String kvTransferSideChannelHost = Optional.ofNullable(System.getenv("VLLM_NIXL_SIDE_CHANNEL_HOST"))
+                .orElse("");
+        private int kvTransferSideChannelPort = envPort("VLLM_NIXL_SIDE_CHANNEL_PORT");
+        private int kvTransferBlockBytes = 64 * 1024;
+        private int kvTransferNumBlocks = 0;
+        private String kvTransferEngineId = "";
+        private boolean kvTransferPeerFailureDetection = true;
 
         private Builder() {
         }
@@ -296,6 +342,27 @@ public final class SimulatorConfig {
             loraLoadTime = config.loraLoadTime;
             failureInjectionRate = config.failureInjectionRate;
             failureTypes = config.failureTypes;
+            config.kvTransfer.ifPresent(kv -> {
+                kvTransfer = true;
+                kvTransferSideChannelHost = kv.sideChannelHost();
+                kvTransferSideChannelPort = kv.sideChannelPort();
+                kvTransferBlockBytes = kv.blockBytes();
+                kvTransferNumBlocks = kv.numBlocks();
+                kvTransferEngineId = kv.engineId();
+                kvTransferPeerFailureDetection = kv.peerFailureDetection();
+            });
+        }
+
+        private static int envPort(String name) {
+            String value = System.getenv(name);
+            if (value == null || value.isBlank()) {
+                return 0;
+            }
+            try {
+                return Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " is not a port number: '" + value + "'");
+            }
         }
 
         public Builder host(String host) {
@@ -438,6 +505,46 @@ public final class SimulatorConfig {
             return this;
         }
 
+        /** Turns the KV transfer engine (P/D roles) on or off; off by default. */
+        public Builder kvTransfer(boolean on) {
+            this.kvTransfer = on;
+            return this;
+        }
+
+        /** Side-channel host; blank for the server's own host ({@code VLLM_NIXL_SIDE_CHANNEL_HOST}). */
+        public Builder kvTransferSideChannelHost(String host) {
+            this.kvTransferSideChannelHost = Objects.requireNonNull(host);
+            return this;
+        }
+
+        /** Side-channel port; 0 for a free one ({@code VLLM_NIXL_SIDE_CHANNEL_PORT}). */
+        public Builder kvTransferSideChannelPort(int port) {
+            this.kvTransferSideChannelPort = port;
+            return this;
+        }
+
+        public Builder kvTransferBlockBytes(int blockBytes) {
+            this.kvTransferBlockBytes = blockBytes;
+            return this;
+        }
+
+        /** Blocks of transfer memory; 0 for kv-cache-size. */
+        public Builder kvTransferNumBlocks(int numBlocks) {
+            this.kvTransferNumBlocks = numBlocks;
+            return this;
+        }
+
+        /** Engine id; blank for a random UUID. */
+        public Builder kvTransferEngineId(String engineId) {
+            this.kvTransferEngineId = Objects.requireNonNull(engineId);
+            return this;
+        }
+
+        public Builder kvTransferPeerFailureDetection(boolean on) {
+            this.kvTransferPeerFailureDetection = on;
+            return this;
+        }
+
         /**
          * Validates and builds.
          *
@@ -477,6 +584,13 @@ public final class SimulatorConfig {
                 check(errors, !servedModelNames.contains(module.name()) && !module.name().equals(model),
                         "LoRA module '" + module.name() + "' has the name of the base model");
             }
+            check(errors, kvTransferSideChannelPort >= 0 && kvTransferSideChannelPort < 65536,
+                    "kv-transfer-side-channel-port must be between 0 (any free port) and 65535, got "
+                            + kvTransferSideChannelPort);
+            check(errors, kvTransferBlockBytes > 0 && kvTransferBlockBytes % 8 == 0,
+                    "kv-transfer-block-bytes must be a positive multiple of 8, got " + kvTransferBlockBytes);
+            check(errors, kvTransferNumBlocks >= 0,
+                    "kv-transfer-num-blocks must be at least 1 (or 0 for kv-cache-size), got " + kvTransferNumBlocks);
             if (!errors.isEmpty()) {
                 throw new IllegalArgumentException(String.join("; ", errors));
             }

@@ -52,6 +52,11 @@ public final class SimulatorMain {
                     config.mode().name().toLowerCase(java.util.Locale.ROOT),
                     config.loraModules().isEmpty() ? "" : ", lora=" + config.loraModules().stream()
                             .map(SimulatorConfig.LoraModule::name).toList());
+            config.kvTransfer().ifPresent(kv -> System.out.printf(
+                    "simulator %s kv-transfer engine %s, side channel %s:%d (%d blocks x %d bytes)%n",
+                    config.podName(), kv.engineId(), kv.sideChannelHost(),
+                    server.kvTransferSideChannelPort().orElse(kv.sideChannelPort()), kv.numBlocks(),
+                    kv.blockBytes()));
         }
         System.out.flush();
     }

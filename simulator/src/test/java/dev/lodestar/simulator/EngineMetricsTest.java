@@ -57,6 +57,33 @@ class EngineMetricsTest {
     }
 
     @Test
+    void nixlTransferMetricsExistOnlyWithKvTransferAndCountPulls() throws Exception {
+        SimulatorConfig plain = SimulatorConfig.builder().servedModelNames(List.of("m")).build();
+        assertThat(scrape(new EngineMetrics(plain)).types()).doesNotContainKeys("vllm:nixl_xfer_time_seconds",
+                "vllm:nixl_bytes_transferred", "vllm:nixl_num_failed_transfers_total");
+
+        EngineMetrics metrics = new EngineMetrics(plain.toBuilder().kvTransfer(true).build());
+        metrics.kvPulled(new NixlKvTransfer.Pulled(3, 3 * 4096, 7_000_000, true));
+        metrics.kvPullFailed();
+        PrometheusText text = scrape(metrics);
+
+        assertThat(text.types()).containsEntry("vllm:nixl_xfer_time_seconds", "histogram")
+                .containsEntry("vllm:nixl_bytes_transferred", "histogram")
+                .containsEntry("vllm:nixl_num_failed_transfers_total", "counter");
+        Map<String, String> model = Map.of("model_name", "m");
+        assertThat(text.value("vllm:nixl_xfer_time_seconds_count", model)).contains(1.0);
+        assertThat(text.value("vllm:nixl_xfer_time_seconds_sum", model)).contains(0.007);
+        assertThat(text.value("vllm:nixl_bytes_transferred_sum", model)).contains(3.0 * 4096);
+        assertThat(text.value("vllm:nixl_num_failed_transfers_total", model)).contains(1.0);
+    }
+
+    private static PrometheusText scrape(EngineMetrics metrics) throws java.io.IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        metrics.write(out);
+        return PrometheusText.parse(out.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void anIdleServerExposesVllmFamiliesWithTheirTypes() throws Exception {
         PrometheusText metrics = scrape();
         assertThat(metrics.types()).containsEntry("vllm:num_requests_running", "gauge")

@@ -36,6 +36,26 @@ class FleetConfigLoaderTest {
     }
 
     @Test
+    void kvTransferIsOffByDefaultAndItsFlagsConfigureTheEngine() {
+        assertThat(load().get(0).kvTransfer()).isEmpty();
+
+        SimulatorConfig config = load("--host", "127.0.0.1", "--kv-cache-size", "300", "--kv-transfer", "true",
+                "--kv-transfer-side-channel-port", "5600", "--kv-transfer-block-bytes", "131072",
+                "--kv-transfer-engine-id", "engine-7", "--kv-transfer-peer-failure-detection", "false").get(0);
+        assertThat(config.kvTransfer()).contains(
+                new SimulatorConfig.KvTransfer("127.0.0.1", 5600, 131072, 300, "engine-7", false));
+
+        SimulatorConfig wildcard = load("--kv-transfer", "true", "--kv-transfer-num-blocks", "50").get(0);
+        assertThat(wildcard.kvTransfer().orElseThrow().sideChannelHost())
+                .as("decoders are told an address they can reach, not the wildcard").isEqualTo("127.0.0.1");
+        assertThat(wildcard.kvTransfer().orElseThrow().numBlocks()).isEqualTo(50);
+        assertThat(wildcard.kvTransfer().orElseThrow().engineId()).isNotBlank();
+
+        assertThatThrownBy(() -> load("--kv-transfer", "true", "--kv-transfer-block-bytes", "100"))
+                .hasMessageContaining("kv-transfer-block-bytes must be a positive multiple of 8, got 100");
+    }
+
+    @Test
     void flagsTakeBothSyntaxesAndGoDurations() {
         SimulatorConfig config = load("--port=9000", "--max-num-seqs", "8", "--time-to-first-token", "1.5s",
                 "--inter-token-latency=750us", "--prefill-time-per-token", "20", "--served-model-name", "a", "b",

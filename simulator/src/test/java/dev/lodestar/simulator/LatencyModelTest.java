@@ -46,6 +46,17 @@ class LatencyModelTest {
     }
 
     @Test
+    void aDecodeOfARemotePrefillPaysThePrefillOverheadOnlyOrNothingUnderTheConstantCalculator() {
+        SplittableRandom random = new SplittableRandom(1);
+        assertThat(new LatencyModel(base().build()).remotePrefillNanos(1, random))
+                .isEqualTo(Duration.ofMillis(20).toNanos());
+        assertThat(new LatencyModel(base().build()).remotePrefillNanos(6, random))
+                .isEqualTo(Duration.ofMillis(40).toNanos());
+        assertThat(new LatencyModel(base().timeToFirstToken(Duration.ofMillis(50)).build())
+                .remotePrefillNanos(1, random)).isZero();
+    }
+
+    @Test
     void jitterStaysWithinSeventyPercentAndKeepsTheMean() {
         SplittableRandom random = new SplittableRandom(7);
         long mean = 1_000_000;

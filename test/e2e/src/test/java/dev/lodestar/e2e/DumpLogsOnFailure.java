@@ -7,8 +7,8 @@ import org.opentest4j.TestAbortedException;
 
 /**
  * On a failed test (or a failed {@code @BeforeAll}/{@code @AfterAll}), appends the tail of every process log
- * of the class's {@link LocalStack} to the failure, so the Failsafe report says what the stack saw. The full
- * logs stay in {@code target/e2e-logs/<class>/}.
+ * of the class's {@link LocalStack} (or {@link PdStack}) to the failure, so the Failsafe report says what the
+ * stack saw. The full logs stay in {@code target/e2e-logs/<class>/}.
  */
 public final class DumpLogsOnFailure implements TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
     private static final int LINES = 40;
@@ -32,7 +32,8 @@ public final class DumpLogsOnFailure implements TestExecutionExceptionHandler, L
         if (throwable instanceof TestAbortedException) {
             return throwable;
         }
-        String tails = LocalStack.tails(context.getRequiredTestClass(), LINES);
+        String tails = LocalStack.tails(context.getRequiredTestClass(), LINES)
+                + PdStack.tails(context.getRequiredTestClass(), LINES);
         if (tails.isEmpty()) {
             return throwable;
         }
