@@ -2,9 +2,9 @@
 # Runs every test of Lodestar: unit tests (*Test, Surefire) and integration and interop tests
 # (*IT, Failsafe), including the interop run against llm-d-inference-sim and the controllers' tests
 # against a real kube-apiserver and etcd, all three of which it builds first (cached), and the
-# end-to-end tests of test/e2e (*E2E, Failsafe: simulators, EPP and dev gateway as processes), and
-# the UCX transfer-engine tests (kv-transfer, and the simulator's P/D roles) (Debian's libucx0), then a smoke run of the benchmarks' quick
-# modes (bench/smoke.sh: the harnesses work, numbers not judged).
+# end-to-end tests of test/e2e (*E2E, Failsafe: simulators, EPP and dev gateway as processes), and the
+# UCX tests (kv-transfer's engine, the simulator's P/D roles; Debian's libucx0), then a smoke run of the
+# benchmarks' quick modes (bench/smoke.sh: the harnesses work, numbers not judged).
 # Extra arguments go to Maven (e.g. `hack/test.sh -pl simulator`) and skip the benchmark smoke run.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -30,8 +30,8 @@ done <<<"$kube_env"
 # The controllers' *IT tests fail (instead of skipping) without KUBE_APISERVER and ETCD when this is set.
 export LODESTAR_REQUIRE_KUBE=1
 
-# The transfer-engine tests (kv-transfer, the simulator's P/D roles) need UCX (Debian's libucx0, which .ci/run installs); they fail
-# (instead of skipping) without it when this is set. UCX_LOG_LEVEL=error hides UCX 1.13's warning that jucx
+# The UCX tests (kv-transfer's engine, the simulator's P/D roles) need Debian's libucx0, which .ci/run
+# installs; they fail (instead of skipping) without it when this is set. UCX_LOG_LEVEL=error hides UCX 1.13's warning that jucx
 # 1.14 expects API 1.15 (harmless: dependencies.md §5).
 export LODESTAR_REQUIRE_UCX=1
 export UCX_LOG_LEVEL=${UCX_LOG_LEVEL:-error}
