@@ -6,7 +6,9 @@
 # Results (JSON, Markdown, PNG plots, generated configs, logs) go to bench/results/routing-quality-<time>/.
 #   bench/routing-quality.sh            full run (4 stages 4/8/12/16 req/s x 20 s per workload; ~20 min)
 #   bench/routing-quality.sh --quick    smoke run (2 stages 3/8 req/s x 5 s, smaller workloads; < 5 min)
-#   --configs random,default            only these routing configurations (default: all five)
+#   --configs random,default            only these routing configurations (default: all five below; also
+#                                       default-block64 = default with llm-d Router's effective prefix index:
+#                                       64-token blocks, an LRU of the servers' KV blocks)
 #   LLMD_ROUTER_EPP                     llm-d Router's EPP binary (default: hack/install-llm-d-router.sh builds or finds it)
 #   other arguments go to `dev.lodestar.bench.routing.RoutingQualityBenchmark run` (e.g. --rates 4,8 --stage-seconds 10)
 #   LODESTAR_SKIP_BUILD=1               use the jars already in */target
@@ -149,8 +151,22 @@ schedulingProfiles:
       - {pluginRef: prefix-cache-scorer, weight: 3}
 YAML
     ;;
+    default-block64) cat <<YAML
+  - type: approx-prefix-cache-producer
+    parameters: {autoTune: false, blockSizeTokens: 64, lruCapacityPerServer: $kv_blocks}
+  - type: queue-scorer
+  - type: kv-cache-utilization-scorer
+  - type: prefix-cache-scorer
+schedulingProfiles:
+  - name: default
+    plugins:
+      - {pluginRef: queue-scorer, weight: 2}
+      - {pluginRef: kv-cache-utilization-scorer, weight: 2}
+      - {pluginRef: prefix-cache-scorer, weight: 3}
+YAML
+    ;;
     llm-d-router) return 0 ;; # bench/run-llm-d-router.sh brings its own configuration (bench/llmd-router/epp.yaml)
-    *) echo "unknown routing configuration $1 (known: random, round-robin, load-only, default, llm-d-router)" >&2; return 1 ;;
+    *) echo "unknown routing configuration $1 (known: random, round-robin, load-only, default, default-block64, llm-d-router)" >&2; return 1 ;;
   esac
   cat <<YAML
 dataLayer:
@@ -191,6 +207,7 @@ gateway (127.0.0.1:$gateway_port) and the EPP (ext_proc plaintext, file-discover
 stack is restarted for each routing configuration. Configurations: random = random-picker; round-robin =
 header-based-testing-filter + the load generator naming servers in turn (the EPP has no round-robin picker);
 load-only = queue-scorer 2 + kv-cache-utilization-scorer 2; default = + prefix-cache-scorer 3 (max-score-picker);
+default-block64 = default with 64-token prefix blocks and an LRU of $kv_blocks of them per server (llm-d Router's effective index);
 llm-d-router = llm-d Router's EPP ($(basename "${LLMD_ROUTER_EPP:-llm-d-router-epp}")) with the same default profile
 (bench/llmd-router/epp.yaml), through the same gateway."
 
