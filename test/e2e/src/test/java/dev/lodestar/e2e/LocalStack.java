@@ -504,7 +504,7 @@ public final class LocalStack implements AutoCloseable {
         return process;
     }
 
-    private static Path jar(String relative, String module) {
+    static Path jar(String relative, String module) {
         Path jar = root().resolve(relative);
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError(jar + " does not exist; build it first: ./mvnw -B install -DskipTests -pl "
@@ -517,7 +517,7 @@ public final class LocalStack implements AutoCloseable {
      * {@code java} of the test JVM's JDK, with flags that keep a stack of several JVMs light on 2 cores (serial
      * GC, C1 only, small heap) and quiet about sun.misc.Unsafe on JDK 23+.
      */
-    private static List<String> javaCommand(Path jar, String... args) {
+    static List<String> javaCommand(Path jar, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx384m", "-Xss512k",
@@ -630,7 +630,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** A port nobody listens on at any of {@code hosts} (probed by binding each). */
-    private static int freePortOnAll(List<String> hosts) {
+    static int freePortOnAll(List<String> hosts) {
         for (int attempt = 0; attempt < 50; attempt++) {
             int port;
             try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(hosts.get(0)))) {

@@ -5,9 +5,6 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -299,33 +295,14 @@ final class PdStack implements AutoCloseable {
     }
 
     private static Path jar(String relative, String module) {
-        Path jar = LocalStack.root().resolve(relative);
-        if (!Files.isRegularFile(jar)) {
-            throw new AssertionError(jar + " does not exist; build it first: ./mvnw -B install -DskipTests -pl "
-                    + module + " -am");
-        }
-        return jar;
+        return LocalStack.jar(relative, module);
     }
 
     private static List<String> java(Path jar, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx384m", "-Xss512k",
-                "--enable-native-access=ALL-UNNAMED"));
-        if (Runtime.version().feature() >= 23) {
-            command.add("--sun-misc-unsafe-memory-access=allow");
-        }
-        command.addAll(List.of("-jar", jar.toString()));
-        command.addAll(List.of(args));
-        return command;
+        return LocalStack.javaCommand(jar, args);
     }
 
     private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getByName(host), 0), 1);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind " + host, e);
-        }
+        return LocalStack.freePortOnAll(List.of(host));
     }
 }
