@@ -1,13 +1,13 @@
 package dev.lodestar.controllers;
 
 import dev.lodestar.controllers.testing.KubeApiServer;
+import dev.lodestar.controllers.testing.TestPods;
 import dev.lodestar.epp.datastore.Datastore;
 import dev.lodestar.epp.datastore.EndpointState;
 import dev.lodestar.epp.datastore.ModelRewrites;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -103,20 +103,11 @@ class KubernetesPoolSourceIT {
 
     private void createPod(String name, Map<String, String> labels, String ip, boolean ready,
                            Map<String, String> annotations) {
-        client.pods().inNamespace(namespace).resource(new PodBuilder()
-                .withNewMetadata().withName(name).withLabels(labels).withAnnotations(annotations).endMetadata()
-                .withNewSpec().withAutomountServiceAccountToken(false)
-                .addNewContainer().withName("vllm").withImage("vllm/vllm-openai:latest").endContainer()
-                .endSpec().build()).create();
-        setStatus(name, ip, ready);
+        TestPods.create(client, namespace, name, labels, annotations, ip, ready);
     }
 
     private void setStatus(String name, String ip, boolean ready) {
-        client.pods().inNamespace(namespace).withName(name).editStatus(pod -> new PodBuilder(pod).editOrNewStatus()
-                .withPodIP(ip)
-                .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False")
-                        .build())
-                .endStatus().build());
+        TestPods.setStatus(client, namespace, name, ip, ready);
     }
 
     private static List<String> endpoints(Datastore datastore) {

@@ -1,9 +1,8 @@
 package dev.lodestar.kvconnector.sidecar;
 
 import dev.lodestar.controllers.testing.KubeApiServer;
+import dev.lodestar.controllers.testing.TestPods;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,21 +93,12 @@ class PoolAllowlistIT {
     }
 
     private void createPod(String namespace, String name, boolean inPool, String ip, boolean ready) {
-        client.pods().inNamespace(namespace).resource(new PodBuilder()
-                .withNewMetadata().withName(name)
-                .withLabels(Map.of("llm-d.ai/inference-serving", inPool ? "true" : "false")).endMetadata()
-                .withNewSpec().withAutomountServiceAccountToken(false)
-                .addNewContainer().withName("vllm").withImage("vllm/vllm-openai:latest").endContainer()
-                .endSpec().build()).create();
-        setStatus(namespace, name, ip, ready);
+        TestPods.create(client, namespace, name, Map.of("llm-d.ai/inference-serving", inPool ? "true" : "false"),
+                Map.of(), ip, ready);
     }
 
     private void setStatus(String namespace, String name, String ip, boolean ready) {
-        client.pods().inNamespace(namespace).withName(name).editStatus(pod -> new PodBuilder(pod).editOrNewStatus()
-                .withPodIP(ip)
-                .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False")
-                        .build())
-                .endStatus().build());
+        TestPods.setStatus(client, namespace, name, ip, ready);
     }
 
     private static <T> void awaitEquals(String what, T expected, Supplier<T> actual) throws InterruptedException {
