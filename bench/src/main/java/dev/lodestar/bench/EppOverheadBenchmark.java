@@ -553,51 +553,31 @@ public final class EppOverheadBenchmark {
 
     /** A gauge from the EPP's metrics (summed over its series), or NaN. */
     private double eppGauge(String name) {
-        if (settings.eppMetrics == null) {
-            return Double.NaN;
-        }
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(settings.eppMetrics))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            double sum = Double.NaN;
-            for (String line : response.body().split("\n")) {
-                if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                    double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                    sum = Double.isNaN(sum) ? value : sum + value;
-                }
-            }
-            return sum;
-        } catch (IOException | RuntimeException e) {
-            System.err.println("EPP metrics: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return Double.NaN;
+        return MetricsText.sum(eppMetricsPage(), name);
     }
 
+    /** Sum and count of a histogram from the EPP's metrics (0 and 0 when absent). */
     private double[] eppHistogram(String name) {
+        String page = eppMetricsPage();
+        double sum = MetricsText.sum(page, name + "_sum");
+        double count = MetricsText.sum(page, name + "_count");
+        return new double[] {Double.isNaN(sum) ? 0 : sum, Double.isNaN(count) ? 0 : count};
+    }
+
+    /** The EPP's /metrics page; empty when none was given or it could not be read. */
+    private String eppMetricsPage() {
         if (settings.eppMetrics == null) {
-            return new double[2];
+            return "";
         }
-        double sum = 0;
-        double count = 0;
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(settings.eppMetrics))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            for (String line : response.body().split("\n")) {
-                String[] parts = line.split(" ");
-                if (line.startsWith(name + "_sum")) {
-                    sum += Double.parseDouble(parts[parts.length - 1]);
-                } else if (line.startsWith(name + "_count")) {
-                    count += Double.parseDouble(parts[parts.length - 1]);
-                }
-            }
+            return http.send(HttpRequest.newBuilder(URI.create(settings.eppMetrics)).timeout(Duration.ofSeconds(5))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException | RuntimeException e) {
             System.err.println("EPP metrics: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return new double[] {sum, count};
+        return "";
     }
 
     private record Snapshot(long nanos, Map<String, Double> cpuSeconds, double machineBusySeconds,

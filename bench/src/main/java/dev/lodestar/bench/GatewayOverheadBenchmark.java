@@ -251,21 +251,15 @@ public final class GatewayOverheadBenchmark {
         if (settings.eppMetrics == null) {
             return new double[2];
         }
-        double sum = 0;
-        double count = 0;
         try (Response response = http.newCall(new Request.Builder().url(settings.eppMetrics).build()).execute()) {
-            for (String line : response.body().string().split("\n")) {
-                String[] parts = line.split(" ");
-                if (line.startsWith(name + "_sum")) {
-                    sum += Double.parseDouble(parts[parts.length - 1]);
-                } else if (line.startsWith(name + "_count")) {
-                    count += Double.parseDouble(parts[parts.length - 1]);
-                }
-            }
+            String page = response.body().string();
+            double sum = MetricsText.sum(page, name + "_sum");
+            double count = MetricsText.sum(page, name + "_count");
+            return new double[] {Double.isNaN(sum) ? 0 : sum, Double.isNaN(count) ? 0 : count};
         } catch (IOException | RuntimeException e) {
             System.err.println("EPP metrics: " + e);
         }
-        return new double[] {sum, count};
+        return new double[2];
     }
 
     /** utime + stime of a process from /proc/[pid]/stat, in seconds. */
