@@ -1,5 +1,6 @@
 package dev.lodestar.controllers;
 
+import dev.lodestar.controllers.testing.Eventually;
 import dev.lodestar.controllers.testing.KubeApiServer;
 import dev.lodestar.controllers.testing.TestPods;
 import dev.lodestar.epp.datastore.Datastore;
@@ -126,13 +127,7 @@ class KubernetesPoolSourceIT {
     }
 
     private static <T> void awaitEquals(String what, T expected, Supplier<T> actual) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!expected.equals(actual.get())) {
-            if (System.nanoTime() > deadline) {
-                assertThat(actual.get()).as(what).isEqualTo(expected);
-            }
-            Thread.sleep(25);
-        }
+        Eventually.assertEquals(what, expected, actual, WAIT);
     }
 
     @Test
