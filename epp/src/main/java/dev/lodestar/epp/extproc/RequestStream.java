@@ -398,8 +398,10 @@ final class RequestStream implements StreamObserver<ProcessingRequest> {
         OptionalInt status = error.code().httpStatus();
         if (status.isPresent()) {
             sender.send(EnvoyMessages.immediateResponse(status.getAsInt(), error.clientMessage()));
+            // The stream ends when the proxy closes its side (onCompleted): Helidon treats a client frame that
+            // arrives after the server ended the stream as a connection error (GOAWAY PROTOCOL_ERROR), which
+            // would fail every other request multiplexed on the proxy's connection.
             close();
-            sender.complete();
         } else {
             fail(Status.UNKNOWN.withDescription("failed to handle request: " + error.getMessage()));
         }
